@@ -1,0 +1,213 @@
+//! `gan train`: build an experiment from a config, train it, and summarise the result.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use gan_train::observe::{self, Observer};
+use gan_train::{run_dir, ExperimentConfig, TrainError, Trainer};
+
+/// The default experiment, built in so `gan train` works from any directory.
+const DEFAULT_CONFIG: &str = include_str!("../../../../configs/gaussian1d.toml");
+const DEFAULT_CONFIG_PATH: &str = "configs/gaussian1d.toml";
+
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Experiment config (TOML). Default: configs/gaussian1d.toml, the 1-D Gaussian GAN
+    /// (a built-in copy is used when that file is not in the current directory).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Override a config value, e.g. `--set train.steps=2000 --set loss.kind=hinge`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+
+    /// Shorthand for `--set seed=N`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Shorthand for `--set train.steps=N`; with --resume, extends the run to N steps.
+    #[arg(long)]
+    pub steps: Option<u64>,
+
+    /// Run directory to write. Default: <runs-dir>/<name>-<timestamp>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Parent directory of new run directories.
+    #[arg(long, value_name = "DIR", default_value = "runs")]
+    pub runs_dir: PathBuf,
+
+    /// Continue the run in RUN_DIR from its last checkpoint (same config, same seed).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "overrides", "out", "seed"])]
+    pub resume: Option<PathBuf>,
+}
+
+fn load_config(args: &TrainArgs) -> Result<ExperimentConfig> {
+    let mut overrides = args.overrides.clone();
+    if let Some(seed) = args.seed {
+        overrides.push(format!("seed={seed}"));
+    }
+    if let Some(steps) = args.steps {
+        overrides.push(format!("train.steps={steps}"));
+    }
+    match &args.config {
+        Some(path) => Ok(ExperimentConfig::load(path, &overrides)?),
+        None if Path::new(DEFAULT_CONFIG_PATH).exists() => Ok(ExperimentConfig::load(
+            Path::new(DEFAULT_CONFIG_PATH),
+            &overrides,
+        )?),
+        None => Ok(ExperimentConfig::from_toml_str(DEFAULT_CONFIG, &overrides)
+            .context("the built-in default config")?),
+    }
+}
+
+pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()> {
+    let started = Instant::now();
+    let (mut trainer, dir) = match &args.resume {
+        Some(dir) => {
+            let ck = run_dir::checkpoint_path(dir);
+            if !ck.exists() {
+                bail!(
+                    "cannot resume: {} has no checkpoint (expected {})",
+                    dir.display(),
+                    ck.display()
+                );
+            }
+            let config_device = gan_train::checkpoint::load(&ck)
+                .map(|c| {
+                    ExperimentConfig::from_toml_str(&c.meta.config_toml, &[])
+                        .map(|c| c.train.device)
+                })
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or_else(|| "auto".into());
+            let device = super::resolve_device(cli_device, &config_device)?;
+            let mut t = Trainer::resume(&ck, device)?;
+            if let Some(steps) = args.steps {
+                t.config.train.steps = steps;
+            }
+            tracing::info!(
+                "resuming {} at step {} of {}",
+                dir.display(),
+                t.step,
+                t.config.train.steps
+            );
+            (t, dir.clone())
+        }
+        None => {
+            let config = load_config(&args)?;
+            let device = super::resolve_device(cli_device, &config.train.device)?;
+            let dir = match &args.out {
+                Some(d) => d.clone(),
+                None => run_dir::create_run_dir(&args.runs_dir, &config.name)?,
+            };
+            (Trainer::new(config, device)?, dir)
+        }
+    };
+    run_dir::ensure_writable_dir(&dir)?;
+    let resumed = args.resume.as_ref().map(|_| trainer.step);
+    let provenance = run_dir::Provenance::new(
+        gan_train::device::device_name(trainer.device),
+        trainer.config.seed,
+        resumed,
+    );
+    run_dir::write_run_files(&dir, &trainer.config, &provenance)?;
+    tracing::info!(
+        "training `{}` on {} for {} steps -> {}",
+        trainer.config.name,
+        provenance.device,
+        trainer.config.train.steps,
+        dir.display()
+    );
+
+    let log = trainer.config.log.clone();
+    let mut observers: Vec<Box<dyn Observer>> = vec![
+        Box::new(observe::MetricsLog::new(&dir, log.every)),
+        Box::new(observe::Diagnostics::new(&dir, log.every)),
+        Box::new(observe::Snapshots1d::new(
+            &dir,
+            log.snapshot_every,
+            trainer.config.data.toy.clone(),
+        )),
+        Box::new(observe::Checkpointer::new(&dir, log.checkpoint_every)),
+        Box::new(observe::Progress::new(
+            trainer.config.train.steps,
+            log.every,
+            quiet,
+        )),
+    ];
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Ctrl-C: finish the current step, write a checkpoint, then exit.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
+    }
+    match trainer.run(&mut observers, &stop) {
+        Ok(()) => {}
+        Err(TrainError::Interrupted { step, .. }) => {
+            bail!(
+                "interrupted at step {step}; a checkpoint was written. Resume with:\n  gan train --resume {}",
+                dir.display()
+            )
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("run directory: {}", dir.display())))
+        }
+    }
+    summarise(&trainer, &dir, started.elapsed().as_secs_f64())
+}
+
+/// Print (and save as `summary.json`) how the generator ended up.
+fn summarise(trainer: &Trainer, dir: &Path, seconds: f64) -> Result<()> {
+    let mut summary = serde_json::json!({
+        "name": trainer.config.name,
+        "steps": trainer.step,
+        "seconds": seconds,
+        "seed": trainer.config.seed,
+    });
+    println!(
+        "trained `{}`: {} steps in {:.1} s",
+        trainer.config.name, trainer.step, seconds
+    );
+    let target = trainer
+        .config
+        .data
+        .toy
+        .as_ref()
+        .and_then(|t| t.mean_std_1d());
+    if trainer.source.sample_shape() == [1] {
+        let (mean, std) = observe::generator_moments_1d(trainer, 100_000);
+        summary["learned_mean"] = mean.into();
+        summary["learned_std"] = std.into();
+        match target {
+            Some((tm, ts)) => {
+                let (em, es) = (
+                    (mean - tm).abs() / tm.abs().max(1e-12),
+                    (std - ts).abs() / ts,
+                );
+                println!(
+                    "  generator mean {mean:.4}  (target {tm}, error {:.2}%)",
+                    em * 100.0
+                );
+                println!(
+                    "  generator std  {std:.4}  (target {ts}, error {:.2}%)",
+                    es * 100.0
+                );
+                summary["target_mean"] = tm.into();
+                summary["target_std"] = ts.into();
+                summary["mean_rel_error"] = em.into();
+                summary["std_rel_error"] = es.into();
+            }
+            None => println!("  generator mean {mean:.4}, std {std:.4}"),
+        }
+    }
+    let json = serde_json::to_string_pretty(&summary)?;
+    gan_train::checkpoint::write_atomically(&dir.join("summary.json"), json.as_bytes())?;
+    println!("  run directory: {}", dir.display());
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `gan`: train, sample and evaluate GANs from TOML configs.
+//!
+//! This binary only parses arguments and wires the library crates together; all maths
+//! lives in gan-core / gan-models / gan-train.
+
+mod commands;
+mod cuda;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Train, sample and evaluate generative adversarial networks (libtorch via tch).
+#[derive(Parser, Debug)]
+#[command(name = "gan", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Device: auto (CUDA if available, else CPU), cpu, cuda or cuda:N.
+    /// Overrides `train.device` of the config.
+    #[arg(long, global = true)]
+    device: Option<String>,
+
+    /// Less output: no progress bar, warnings and errors only.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a GAN. With no arguments: the 1-D Gaussian experiment (configs/gaussian1d.toml).
+    Train(commands::train::TrainArgs),
+    /// Draw samples from a trained run's generator.
+    Sample(commands::sample::SampleArgs),
+    /// Evaluate a trained run (1-D: moments and KL / JS / EMD against the real data).
+    Eval(commands::eval::EvalArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    // Die quietly on a closed pipe (`gan ... | head`) like other Unix tools, instead of
+    // panicking in println!.
+    // SAFETY: setting a signal disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let filter = if cli.quiet { "warn" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GAN_LOG")
+                .unwrap_or_else(|_| filter.into()),
+        )
+        .with_target(false)
+        .without_time()
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Train(args) => commands::train::run(args, cli.device.as_deref(), cli.quiet),
+        Command::Sample(args) => commands::sample::run(args, cli.device.as_deref()),
+        Command::Eval(args) => commands::eval::run(args, cli.device.as_deref()),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Default location of run directories.
+pub fn default_runs_dir() -> PathBuf {
+    PathBuf::from("runs")
+}

@@ -1,0 +1,42 @@
+//! Generator and discriminator networks for GANs, built on `tch::nn`.
+//!
+//! This crate contains networks only — no data loading, training loops or I/O. Every
+//! network is built from a small serde config struct under a caller-chosen
+//! [`tch::nn::Path`] and implements [`Generator`] or [`Discriminator`], whose
+//! [`DiscOutput`] carries the per-sample score plus optional feature / class / Q heads
+//! (contracts in `docs/ARCHITECTURE.md`).
+//!
+//! - [`MlpConfig`]: fully connected generator / discriminator, with a functional forward
+//!   ([`MlpDiscriminator::forward_with`]) for unrolled GANs.
+//! - [`LinearGeneratorConfig`]: the affine 1-D generator `a·z + b`.
+//! - [`DcganConfig`]: DCGAN for 28×28, 32×32 and 64×64 images, [`init_dcgan_weights`].
+//! - Building blocks: [`MinibatchDiscrimination`], [`minibatch_std()`], [`VirtualBatchNorm`],
+//!   [`LabelEmbedding`], [`Activation`].
+//!
+//! Invalid configurations are reported as [`ModelError`], never as panics.
+
+pub mod activation;
+pub mod conditional;
+pub mod dcgan;
+pub mod error;
+pub mod linear;
+pub mod minibatch;
+pub mod minibatch_std;
+pub mod mlp;
+pub mod output;
+pub mod traits;
+pub mod vbn;
+
+pub use activation::Activation;
+pub use conditional::LabelEmbedding;
+pub use dcgan::{
+    init_dcgan_weights, DcganConfig, DcganDiscriminator, DcganGenerator, Norm, DCGAN_IMAGE_SIZES,
+};
+pub use error::{ModelError, Result};
+pub use linear::{LinearGenerator, LinearGeneratorConfig};
+pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
+pub use minibatch_std::minibatch_std;
+pub use mlp::{MlpConfig, MlpDiscriminator, MlpGenerator};
+pub use output::DiscOutput;
+pub use traits::{Discriminator, Generator};
+pub use vbn::VirtualBatchNorm;

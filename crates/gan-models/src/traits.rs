@@ -1,0 +1,22 @@
+//! The [`Generator`] and [`Discriminator`] traits shared by every network in this crate.
+
+use crate::DiscOutput;
+use tch::Tensor;
+
+/// A generator network `G(z)` (optionally conditioned on class labels).
+pub trait Generator: Send {
+    /// Width of the latent vector `z` (its shape is `[N, latent_dim]`).
+    fn latent_dim(&self) -> i64;
+
+    /// Maps latent codes `z` (`[N, latent_dim]`) to samples. `labels` (`[N]`, int64) are
+    /// used by conditional generators and ignored by unconditional ones. `train` switches
+    /// batch norm / dropout to training behaviour.
+    fn generate(&self, z: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor;
+}
+
+/// A discriminator (or critic) network `D(x)`.
+pub trait Discriminator: Send {
+    /// Scores a batch `x` of `N` samples; see [`DiscOutput`]. `labels` (`[N]`, int64) are
+    /// used by conditional discriminators and ignored by unconditional ones.
+    fn discriminate(&self, x: &Tensor, labels: Option<&Tensor>, train: bool) -> DiscOutput;
+}

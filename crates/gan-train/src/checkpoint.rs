@@ -1,0 +1,387 @@
+//! Checkpoints: everything needed to continue a run, in one safetensors file.
+//!
+//! A checkpoint holds the generator and discriminator weights, both optimizers' state
+//! tensors, and JSON metadata (step, seed, data-source cursor, optimizer step counts,
+//! the resolved config). Torch's RNG needs no saving: it is re-seeded from
+//! `(seed, step)` every step (see [`crate::rng`]).
+//!
+//! Writes are atomic: the file is written to `<name>.tmp`, flushed to disk, then renamed
+//! over the old one, so a crash at any moment leaves either the previous checkpoint or
+//! the new one, never a torn file.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use crate::error::{Result, TrainError};
+
+/// File name of the rolling checkpoint inside a run's `checkpoints/` directory.
+pub const LATEST: &str = "latest.safetensors";
+const META_KEY: &str = "gan_rs";
+const FORMAT_VERSION: u32 = 1;
+
+/// Everything in a checkpoint that is not a tensor.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CheckpointMeta {
+    pub format_version: u32,
+    /// Generator updates completed.
+    pub step: u64,
+    pub seed: u64,
+    pub source_state: gan_data::SourceState,
+    pub opt_g_steps: u64,
+    pub opt_d_steps: u64,
+    /// The resolved experiment config, as TOML.
+    pub config_toml: String,
+    /// Free-form extra state (e.g. observers' counters), as JSON.
+    #[serde(default)]
+    pub extra: serde_json::Value,
+}
+
+/// A checkpoint in memory: named tensors (on CPU) plus metadata.
+pub struct Checkpoint {
+    pub meta: CheckpointMeta,
+    pub tensors: HashMap<String, Tensor>,
+}
+
+impl Checkpoint {
+    /// Tensor named `name`, if present.
+    pub fn tensor(&self, name: &str) -> Option<Tensor> {
+        self.tensors.get(name).map(Tensor::shallow_clone)
+    }
+
+    /// All tensors whose name starts with `prefix`, with the prefix removed.
+    pub fn with_prefix(&self, prefix: &str) -> HashMap<String, Tensor> {
+        self.tensors
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(prefix)
+                    .map(|rest| (rest.to_string(), v.shallow_clone()))
+            })
+            .collect()
+    }
+}
+
+fn dtype_of(kind: Kind) -> Option<Dtype> {
+    Some(match kind {
+        Kind::Float => Dtype::F32,
+        Kind::Double => Dtype::F64,
+        Kind::Half => Dtype::F16,
+        Kind::BFloat16 => Dtype::BF16,
+        Kind::Int64 => Dtype::I64,
+        Kind::Int => Dtype::I32,
+        Kind::Uint8 => Dtype::U8,
+        Kind::Bool => Dtype::BOOL,
+        _ => return None,
+    })
+}
+
+fn kind_of(dtype: Dtype) -> Option<Kind> {
+    Some(match dtype {
+        Dtype::F32 => Kind::Float,
+        Dtype::F64 => Kind::Double,
+        Dtype::F16 => Kind::Half,
+        Dtype::BF16 => Kind::BFloat16,
+        Dtype::I64 => Kind::Int64,
+        Dtype::I32 => Kind::Int,
+        Dtype::U8 => Kind::Uint8,
+        Dtype::BOOL => Kind::Bool,
+        _ => return None,
+    })
+}
+
+/// Write `tensors` and `meta` to `path` atomically.
+pub fn save(path: &Path, tensors: &[(String, Tensor)], meta: &CheckpointMeta) -> Result<()> {
+    let err = |reason: String| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    // Bring every tensor to contiguous CPU bytes.
+    let mut owned: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        let t = t.detach().to_device(Device::Cpu).contiguous();
+        let dtype = dtype_of(t.kind()).ok_or_else(|| {
+            err(format!(
+                "tensor `{name}` has unsupported kind {:?}",
+                t.kind()
+            ))
+        })?;
+        let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
+        let numel = t.numel();
+        let mut bytes = vec![0u8; numel * t.kind().elt_size_in_bytes()];
+        t.f_copy_data_u8(&mut bytes, numel)?;
+        owned.push((name.clone(), dtype, shape, bytes));
+    }
+    let views = owned
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| err(format!("tensor `{name}`: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let meta_json = serde_json::to_string(meta).map_err(|e| err(e.to_string()))?;
+    let info = HashMap::from([(META_KEY.to_string(), meta_json)]);
+    let bytes =
+        safetensors::tensor::serialize(views, Some(info)).map_err(|e| err(e.to_string()))?;
+    write_atomically(path, &bytes)
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename, syncing both the file
+/// and its directory so the rename survives a power loss.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| TrainError::io("creating", dir, e))?;
+    let tmp = tmp_path(path);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(TrainError::io("writing", &tmp, e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        TrainError::io("renaming into place", path, e)
+    })?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Read a checkpoint written by [`save`]; every tensor lands on the CPU.
+pub fn load(path: &Path) -> Result<Checkpoint> {
+    let err = |reason: String| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| TrainError::io("reading", path, e))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| err(format!("not a valid safetensors file ({e})")))?;
+    let meta_json = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(META_KEY))
+        .ok_or_else(|| err("no gan-rs metadata: not a gan-rs checkpoint".into()))?;
+    let meta: CheckpointMeta =
+        serde_json::from_str(meta_json).map_err(|e| err(format!("corrupt metadata ({e})")))?;
+    if meta.format_version != FORMAT_VERSION {
+        return Err(err(format!(
+            "format version {} is not supported (this gan-rs reads version {FORMAT_VERSION})",
+            meta.format_version
+        )));
+    }
+    let st =
+        SafeTensors::deserialize(&bytes).map_err(|e| err(format!("corrupt tensor data ({e})")))?;
+    let mut tensors = HashMap::new();
+    for (name, view) in st.tensors() {
+        let kind = kind_of(view.dtype()).ok_or_else(|| {
+            err(format!(
+                "tensor `{name}` has unsupported dtype {:?}",
+                view.dtype()
+            ))
+        })?;
+        let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        let t = Tensor::f_from_data_size(view.data(), &shape, kind)?;
+        tensors.insert(name, t);
+    }
+    Ok(Checkpoint { meta, tensors })
+}
+
+/// Copy saved tensors into the variables of `vs` (matched by name). Every variable must
+/// be present with the same shape; extra saved tensors are an error too, since they mean
+/// the checkpoint belongs to a different model.
+pub fn load_var_store(
+    vs: &tch::nn::VarStore,
+    saved: &HashMap<String, Tensor>,
+    path: &Path,
+    what: &str,
+) -> Result<()> {
+    let err = |reason: String| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let vars = vs.variables();
+    for (name, var) in &vars {
+        let src = saved.get(name).ok_or_else(|| {
+            err(format!(
+                "{what} weight `{name}` is missing (was the config changed?)"
+            ))
+        })?;
+        if src.size() != var.size() {
+            return Err(err(format!(
+                "{what} weight `{name}` has shape {:?}, the model expects {:?}",
+                src.size(),
+                var.size()
+            )));
+        }
+        let mut var = var.shallow_clone();
+        tch::no_grad(|| var.f_copy_(src))?;
+    }
+    if let Some(extra) = saved.keys().find(|k| !vars.contains_key(*k)) {
+        return Err(err(format!(
+            "{what} weight `{extra}` does not exist in the model (was the config changed?)"
+        )));
+    }
+    Ok(())
+}
+
+/// Named tensors of a var store, each prefixed (e.g. `"gen/"`), sorted by name.
+pub fn var_store_tensors(vs: &tch::nn::VarStore, prefix: &str) -> Vec<(String, Tensor)> {
+    let mut v: Vec<_> = vs
+        .variables()
+        .into_iter()
+        .map(|(k, t)| (format!("{prefix}{k}"), t))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> CheckpointMeta {
+        CheckpointMeta {
+            format_version: FORMAT_VERSION,
+            step: 12,
+            seed: 3,
+            source_state: Default::default(),
+            opt_g_steps: 12,
+            opt_d_steps: 24,
+            config_toml: "name = \"x\"".into(),
+            extra: serde_json::json!({"k": 1}),
+        }
+    }
+
+    #[test]
+    fn save_load_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        let a = Tensor::from_slice(&[1.5f32, -2.0, 3.25]).view([3, 1]);
+        let b = Tensor::from_slice(&[7i64, 8]);
+        save(
+            &path,
+            &[
+                ("gen/a".into(), a.shallow_clone()),
+                ("opt/b".into(), b.shallow_clone()),
+            ],
+            &meta(),
+        )
+        .unwrap();
+        let ck = load(&path).unwrap();
+        assert_eq!(ck.meta, meta());
+        assert!(ck.tensor("gen/a").unwrap().equal(&a));
+        assert!(ck.tensor("opt/b").unwrap().equal(&b));
+        assert_eq!(ck.with_prefix("gen/").len(), 1);
+        assert!(!dir.path().join("c.safetensors.tmp").exists());
+    }
+
+    #[test]
+    fn corrupt_or_foreign_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.safetensors");
+        std::fs::write(&path, b"definitely not safetensors").unwrap();
+        let e = load(&path).err().unwrap().to_string();
+        assert!(
+            e.contains("bad.safetensors") && e.contains("not a valid safetensors"),
+            "{e}"
+        );
+
+        // A valid safetensors file without our metadata.
+        let t = Tensor::from_slice(&[1.0f32]);
+        t.write_safetensors_compat(&path);
+        let e = load(&path).err().unwrap().to_string();
+        assert!(e.contains("not a gan-rs checkpoint"), "{e}");
+
+        let e = load(&dir.path().join("missing.safetensors"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("missing.safetensors"), "{e}");
+    }
+
+    #[test]
+    fn truncated_file_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        save(
+            &path,
+            &[("w".into(), Tensor::ones([64], (Kind::Float, Device::Cpu)))],
+            &meta(),
+        )
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+        assert!(load(&path).is_err());
+    }
+
+    #[test]
+    fn failed_write_keeps_previous_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        save(
+            &path,
+            &[("w".into(), Tensor::ones([2], (Kind::Float, Device::Cpu)))],
+            &meta(),
+        )
+        .unwrap();
+        // Make the temporary file impossible to create: a directory in its place.
+        std::fs::create_dir(dir.path().join("c.safetensors.tmp")).unwrap();
+        let e = save(
+            &path,
+            &[("w".into(), Tensor::zeros([2], (Kind::Float, Device::Cpu)))],
+            &meta(),
+        );
+        assert!(e.is_err());
+        let ck = load(&path).unwrap();
+        assert!(ck
+            .tensor("w")
+            .unwrap()
+            .equal(&Tensor::ones([2], (Kind::Float, Device::Cpu))));
+    }
+
+    #[test]
+    fn var_store_round_trip_and_mismatch() {
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        let _l = tch::nn::linear(vs.root() / "fc", 3, 2, Default::default());
+        let saved: HashMap<String, Tensor> = vs
+            .variables()
+            .into_iter()
+            .map(|(k, v)| (k, v.detach().copy()))
+            .collect();
+        let vs2 = tch::nn::VarStore::new(Device::Cpu);
+        let _l2 = tch::nn::linear(vs2.root() / "fc", 3, 2, Default::default());
+        load_var_store(&vs2, &saved, Path::new("x"), "generator").unwrap();
+        for (k, v) in vs2.variables() {
+            assert!(v.equal(&saved[&k]));
+        }
+        let vs3 = tch::nn::VarStore::new(Device::Cpu);
+        let _l3 = tch::nn::linear(vs3.root() / "fc", 4, 2, Default::default());
+        let e = load_var_store(&vs3, &saved, Path::new("x"), "generator")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fc.weight") && e.contains("shape"), "{e}");
+    }
+
+    trait WriteCompat {
+        fn write_safetensors_compat(&self, path: &Path);
+    }
+    impl WriteCompat for Tensor {
+        fn write_safetensors_compat(&self, path: &Path) {
+            Tensor::write_safetensors(&[("t", self)], path).unwrap();
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The experiment config: one serde struct tree that a `configs/*.toml` file
+//! deserializes into, with defaults, `--set key=value` overrides and range checks.
+//!
+//! Unknown keys are rejected (`deny_unknown_fields`) and every error names the dotted
+//! key it is about, e.g. `config error at `train.batch_size`: must be >= 1, got 0`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use gan_core::AdversarialLoss;
+use gan_data::{DatasetName, ToyConfig};
+use gan_models::Activation;
+
+use crate::error::{Result, TrainError};
+use crate::optim::OptimizerConfig;
+
+/// A whole experiment.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Short name; the run directory is `runs/<name>-<timestamp>`.
+    pub name: String,
+    /// Seed of every random stream of the run (weights, noise, data order).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub data: DataConfig,
+    pub generator: GeneratorSpec,
+    pub discriminator: DiscriminatorSpec,
+    #[serde(default)]
+    pub loss: AdversarialLoss,
+    #[serde(default)]
+    pub train: TrainConfig,
+    #[serde(default)]
+    pub optim: OptimConfigs,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// Where real samples come from: exactly one of `toy` or `dataset`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    pub toy: Option<ToyConfig>,
+    pub dataset: Option<DatasetSpec>,
+}
+
+/// An image dataset on disk.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    pub name: DatasetName,
+    /// Data directory; default: `$GAN_DATA_DIR` or the user cache (see gan-data).
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Keep only these classes.
+    #[serde(default)]
+    pub classes: Option<Vec<i64>>,
+}
+
+/// The generator network.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GeneratorSpec {
+    /// G(z) = a·z + b (seed 001); the latent size equals the data dimension.
+    Linear,
+    /// A fully connected network.
+    Mlp {
+        #[serde(default = "default_latent_toy")]
+        latent_dim: i64,
+        hidden: Vec<i64>,
+        #[serde(default = "default_g_activation")]
+        activation: Activation,
+    },
+}
+
+/// The discriminator network.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DiscriminatorSpec {
+    Mlp {
+        hidden: Vec<i64>,
+        #[serde(default = "default_d_activation")]
+        activation: Activation,
+        /// Dropout probability after each hidden layer (0 = off).
+        #[serde(default)]
+        dropout: f64,
+    },
+}
+
+fn default_latent_toy() -> i64 {
+    2
+}
+fn default_g_activation() -> Activation {
+    Activation::Relu
+}
+fn default_d_activation() -> Activation {
+    Activation::LeakyRelu
+}
+
+/// How D and G updates interleave.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// `d_steps` discriminator updates, then one generator update (Goodfellow et al.).
+    #[default]
+    Alternating,
+    /// Both players step on gradients from the same batch (seed 004).
+    Simultaneous,
+}
+
+/// Training-loop settings.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Generator updates to perform.
+    pub steps: u64,
+    pub batch_size: i64,
+    /// Discriminator updates per generator update (k in Goodfellow's algorithm).
+    pub d_steps: u32,
+    pub schedule: Schedule,
+    /// WGAN weight clipping c (0 = off).
+    pub weight_clip: f64,
+    /// WGAN-GP penalty weight λ (0 = off).
+    pub gradient_penalty: f64,
+    /// `auto`, `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+    /// CPU threads for libtorch's intra-op parallelism; 0 = automatic: one thread for
+    /// toy (vector) data, where thread hand-offs cost more than the tiny matmuls, and
+    /// libtorch's default (one per core) for images.
+    pub threads: u32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            steps: 3000,
+            batch_size: 64,
+            d_steps: 1,
+            schedule: Schedule::Alternating,
+            weight_clip: 0.0,
+            gradient_penalty: 0.0,
+            device: "auto".into(),
+            threads: 0,
+        }
+    }
+}
+
+/// One optimizer per player.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimConfigs {
+    pub generator: OptimizerConfig,
+    pub discriminator: OptimizerConfig,
+}
+
+/// What gets recorded, and how often.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Write a metrics row (and refresh the progress line) every N steps.
+    pub every: u64,
+    /// Snapshot densities / samples for plots and animations every N steps (0 = off).
+    pub snapshot_every: u64,
+    /// Write a checkpoint every N steps (0 = only at the end).
+    pub checkpoint_every: u64,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            every: 10,
+            snapshot_every: 100,
+            checkpoint_every: 1000,
+        }
+    }
+}
+
+impl ExperimentConfig {
+    /// Read a TOML config file, apply `key=value` overrides, deserialize and validate.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io("reading", path, e))?;
+        Self::from_toml_str(&text, overrides).map_err(|e| match e {
+            TrainError::Config { key, reason } => TrainError::Config {
+                key,
+                reason: format!("{reason} (in {})", path.display()),
+            },
+            other => other,
+        })
+    }
+
+    /// Parse TOML text, apply overrides, deserialize and validate.
+    pub fn from_toml_str(text: &str, overrides: &[String]) -> Result<Self> {
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| TrainError::config("<file>", e.to_string()))?;
+        for o in overrides {
+            apply_override(&mut table, o)?;
+        }
+        let config: ExperimentConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                TrainError::config(
+                    if key == "." { "<root>".into() } else { key },
+                    e.inner().to_string(),
+                )
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The config as TOML (what a run directory records as `config.toml`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("an ExperimentConfig always serializes")
+    }
+
+    /// Range and consistency checks, each error naming its key.
+    pub fn validate(&self) -> Result<()> {
+        let d = &self.data;
+        match (&d.toy, &d.dataset) {
+            (Some(toy), None) => toy
+                .validate()
+                .map_err(|e| TrainError::config("data.toy", e.to_string()))?,
+            (None, Some(_)) => {}
+            _ => {
+                return Err(TrainError::config(
+                    "data",
+                    "set exactly one of `data.toy` or `data.dataset`",
+                ))
+            }
+        }
+        if self.name.trim().is_empty() || self.name.contains(['/', '\\']) {
+            return Err(TrainError::config(
+                "name",
+                "must be a non-empty name without slashes",
+            ));
+        }
+        let t = &self.train;
+        positive("train.steps", t.steps as f64)?;
+        if t.batch_size < 1 {
+            return Err(TrainError::config(
+                "train.batch_size",
+                format!("must be >= 1, got {}", t.batch_size),
+            ));
+        }
+        if t.d_steps < 1 {
+            return Err(TrainError::config(
+                "train.d_steps",
+                format!("must be >= 1, got {}", t.d_steps),
+            ));
+        }
+        non_negative("train.weight_clip", t.weight_clip)?;
+        non_negative("train.gradient_penalty", t.gradient_penalty)?;
+        if t.schedule == Schedule::Simultaneous && t.d_steps != 1 {
+            return Err(TrainError::config(
+                "train.d_steps",
+                "must be 1 with schedule = \"simultaneous\" (both players step together)",
+            ));
+        }
+        self.optim.generator.validate("optim.generator")?;
+        self.optim.discriminator.validate("optim.discriminator")?;
+        self.loss
+            .validate()
+            .map_err(|e| TrainError::config("loss", e.to_string()))?;
+        positive("log.every", self.log.every as f64)?;
+        match &self.generator {
+            GeneratorSpec::Linear => {}
+            GeneratorSpec::Mlp {
+                latent_dim, hidden, ..
+            } => {
+                if *latent_dim < 1 {
+                    return Err(TrainError::config(
+                        "generator.latent_dim",
+                        format!("must be >= 1, got {latent_dim}"),
+                    ));
+                }
+                layer_sizes("generator.hidden", hidden)?;
+            }
+        }
+        match &self.discriminator {
+            DiscriminatorSpec::Mlp {
+                hidden, dropout, ..
+            } => {
+                layer_sizes("discriminator.hidden", hidden)?;
+                if !(0.0..1.0).contains(dropout) {
+                    return Err(TrainError::config(
+                        "discriminator.dropout",
+                        format!("must be in [0, 1), got {dropout}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn positive(key: &str, v: f64) -> Result<()> {
+    if v > 0.0 {
+        Ok(())
+    } else {
+        Err(TrainError::config(key, format!("must be > 0, got {v}")))
+    }
+}
+
+fn non_negative(key: &str, v: f64) -> Result<()> {
+    if v >= 0.0 && v.is_finite() {
+        Ok(())
+    } else {
+        Err(TrainError::config(key, format!("must be >= 0, got {v}")))
+    }
+}
+
+fn layer_sizes(key: &str, sizes: &[i64]) -> Result<()> {
+    match sizes.iter().find(|&&s| s < 1) {
+        Some(s) => Err(TrainError::config(
+            key,
+            format!("layer sizes must be >= 1, got {s}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Apply one `dotted.key=value` override to a TOML table. The value is parsed as a
+/// TOML value (`2000`, `1e-3`, `true`, `[64, 64]`, `"text"`); anything that isn't valid
+/// TOML is taken as a bare string, so `--set loss.kind=hinge` works unquoted.
+pub fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<()> {
+    let (key, raw) = assignment.split_once('=').ok_or_else(|| {
+        TrainError::config(assignment, "an override must look like `section.key=value`")
+    })?;
+    let key = key.trim();
+    if key.is_empty() || key.split('.').any(str::is_empty) {
+        return Err(TrainError::config(key, "empty key in override"));
+    }
+    let value = parse_value(raw.trim());
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().expect("split yields at least one part");
+    let mut cursor = table;
+    let mut walked = String::new();
+    for part in parts {
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(part);
+        let entry = cursor
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cursor = entry.as_table_mut().ok_or_else(|| {
+            TrainError::config(walked.clone(), "is not a table, cannot set a key inside it")
+        })?;
+    }
+    cursor.insert(last.to_string(), value);
+    Ok(())
+}
+
+fn parse_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").expect("parsed key v"),
+        Err(_) => toml::Value::String(raw.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        name = "t"
+        [data.toy]
+        kind = "gaussian"
+        mean = 4.0
+        std = 1.25
+        [generator]
+        kind = "linear"
+        [discriminator]
+        kind = "mlp"
+        hidden = [8, 8]
+    "#;
+
+    fn err_of(text: &str, overrides: &[&str]) -> String {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        ExperimentConfig::from_toml_str(text, &o)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = ExperimentConfig::from_toml_str(MINIMAL, &[]).unwrap();
+        assert_eq!(c.seed, 1);
+        assert_eq!(c.train.d_steps, 1);
+        assert_eq!(c.optim.generator.beta1, 0.5);
+        // Round trip through TOML gives the same config.
+        let again = ExperimentConfig::from_toml_str(&c.to_toml(), &[]).unwrap();
+        assert_eq!(c, again);
+    }
+
+    #[test]
+    fn overrides_set_nested_values() {
+        let o = vec![
+            "train.steps=2000".to_string(),
+            "loss.kind=hinge".to_string(),
+            "discriminator.hidden=[4]".to_string(),
+        ];
+        let c = ExperimentConfig::from_toml_str(MINIMAL, &o).unwrap();
+        assert_eq!(c.train.steps, 2000);
+        assert_eq!(c.loss.kind, gan_core::LossKind::Hinge);
+        assert_eq!(
+            c.discriminator,
+            DiscriminatorSpec::Mlp {
+                hidden: vec![4],
+                activation: Activation::LeakyRelu,
+                dropout: 0.0
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err_of(MINIMAL, &["train.stepz=5"]);
+        assert!(e.contains("train") && e.contains("stepz"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let e = err_of(MINIMAL, &["train.steps=\"many\""]);
+        assert!(e.contains("train.steps"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        for (o, key) in [
+            ("train.batch_size=0", "train.batch_size"),
+            ("train.d_steps=0", "train.d_steps"),
+            ("optim.generator.lr=-1", "optim.generator.lr"),
+            ("discriminator.dropout=1.5", "discriminator.dropout"),
+            ("train.steps=0", "train.steps"),
+        ] {
+            let e = err_of(MINIMAL, &[o]);
+            assert!(e.contains(key), "{o}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_loss_lists_choices() {
+        let e = err_of(MINIMAL, &["loss.kind=wasserstain"]);
+        assert!(e.contains("loss.kind") && e.contains("wasserstein"), "{e}");
+    }
+
+    #[test]
+    fn data_needs_exactly_one_source() {
+        let text = MINIMAL.replace("[data.toy]", "[data.other]");
+        let e = err_of(&text, &[]);
+        assert!(e.contains("data"), "{e}");
+    }
+
+    #[test]
+    fn malformed_override_is_rejected() {
+        let e = err_of(MINIMAL, &["train.steps"]);
+        assert!(e.contains("section.key=value"), "{e}");
+        let e = err_of(MINIMAL, &["name.x=1"]);
+        assert!(e.contains("name"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_are_reported() {
+        let e = err_of("name = ", &[]);
+        assert!(e.contains("config error"), "{e}");
+    }
+}

@@ -1,0 +1,35 @@
+//! Observers: everything that watches a training run without being part of the game.
+//!
+//! The [`Trainer`](crate::Trainer) calls each observer after every step; observers
+//! decide themselves how often to act (`log.every`, `log.snapshot_every`, ...).
+
+mod checkpointer;
+mod diagnostics;
+mod metrics_log;
+mod progress;
+mod snapshots_1d;
+
+pub use checkpointer::Checkpointer;
+pub use diagnostics::Diagnostics;
+pub use metrics_log::{generator_moments_1d, read_metrics, MetricsLog, MetricsRow, METRICS_FILE};
+pub use progress::Progress;
+pub use snapshots_1d::Snapshots1d;
+
+use crate::error::{Result, TrainError};
+use crate::trainer::{StepStats, Trainer};
+
+/// Something that watches training.
+pub trait Observer {
+    /// Called once before the first step (also when resuming).
+    fn on_start(&mut self, _trainer: &Trainer) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called after every generator step.
+    fn on_step(&mut self, trainer: &Trainer, stats: &StepStats) -> Result<()>;
+
+    /// Called once at the end, also when the run stopped with `error`.
+    fn on_end(&mut self, _trainer: &Trainer, _error: Option<&TrainError>) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! `cargo xtask test`: make sure libtorch is set up, then run the project's checks in order —
+//! fmt, clippy, the whole test suite including ignored (slow / real-data) tests — failing fast.
+
+use std::ffi::OsString;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+
+use crate::catalog::Dataset;
+use crate::data;
+use crate::libtorch;
+use crate::paths;
+use crate::setup::{self, SetupArgs};
+
+const CHECKS: [&[&str]; 3] = [
+    &["fmt", "--all", "--", "--check"],
+    &[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ],
+    &["test", "--workspace", "--", "--include-ignored"],
+];
+
+pub fn run() -> Result<()> {
+    let repo = paths::repo_root();
+    let mut timings: Vec<(String, Duration, &str)> = Vec::new();
+
+    let t = Instant::now();
+    match libtorch::inspect(&paths::libtorch_link(&repo)) {
+        // Fast path: no prerequisite checks, no cache lookups.
+        Ok(lt) => println!("libtorch {} at {} (set up)", lt.version, lt.dir.display()),
+        Err(e) => {
+            println!("libtorch is not set up ({e:#}); running `cargo xtask setup`");
+            setup::run(&SetupArgs::default())?;
+        }
+    }
+    timings.push(("setup (libtorch)".into(), t.elapsed(), "ok"));
+
+    // The real-data tests need Fashion-MNIST; without it they skip, so this is not fatal.
+    let t = Instant::now();
+    let status = match paths::data_dir(None, &paths::process_env)
+        .and_then(|dir| data::ensure(Dataset::FashionMnist, &dir, false))
+    {
+        Ok(()) => "ok",
+        Err(e) => {
+            println!(
+                "note: Fashion-MNIST is not available, so tests that need it will skip:\n{e:#}"
+            );
+            "unavailable"
+        }
+    };
+    timings.push(("data fashion-mnist".into(), t.elapsed(), status));
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    for args in CHECKS {
+        let name = format!("cargo {}", args.join(" "));
+        println!("\n==> {name}");
+        let t = Instant::now();
+        let status = Command::new(&cargo).args(args).current_dir(&repo).status();
+        let failure = match &status {
+            Ok(s) if s.success() => None,
+            Ok(s) => Some(s.to_string()),
+            Err(e) => Some(format!("could not run {}: {e}", cargo.to_string_lossy())),
+        };
+        let ok = failure.is_none();
+        let status = if ok { "ok" } else { "FAILED" };
+        println!("<== {name}: {status} in {:.1} s", t.elapsed().as_secs_f64());
+        timings.push((name.clone(), t.elapsed(), status));
+        if let Some(why) = failure {
+            print_summary(&timings);
+            bail!("`{name}` failed ({why})");
+        }
+    }
+    print_summary(&timings);
+    Ok(())
+}
+
+fn print_summary(timings: &[(String, Duration, &str)]) {
+    println!("\nsummary:");
+    for (name, took, status) in timings {
+        println!("  {:>8.1} s  {:<11}  {name}", took.as_secs_f64(), status);
+    }
+    let total: Duration = timings.iter().map(|(_, d, _)| *d).sum();
+    println!("  {:>8.1} s  total", total.as_secs_f64());
+}
