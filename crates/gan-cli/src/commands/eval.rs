@@ -1,11 +1,10 @@
-//! `gan eval`: measure a trained run against its real data.
+//! `gan eval`: measure a trained run; dispatches on the kind of data the run used.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use tch::Kind;
 
-use gan_train::{run_dir, ExperimentConfig, Trainer};
+use gan_train::{run_dir, ExperimentConfig};
 
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
@@ -18,9 +17,6 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
-    if args.n < 2 {
-        bail!("--n must be at least 2, got {}", args.n);
-    }
     let ck = run_dir::checkpoint_path(&args.run);
     if !ck.exists() {
         bail!(
@@ -29,56 +25,11 @@ pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
             ck.display()
         );
     }
-    let config_device = gan_train::checkpoint::load(&ck)
-        .ok()
-        .and_then(|c| ExperimentConfig::from_toml_str(&c.meta.config_toml, &[]).ok())
-        .map(|c| c.train.device)
-        .unwrap_or_else(|| "auto".into());
-    let device = super::resolve_device(cli_device, &config_device)?;
-    let mut trainer = Trainer::resume(&ck, device)?;
-    tch::manual_seed(0);
-    let fake = trainer.sample(args.n).to_kind(Kind::Double);
-    let real = trainer.source.next_batch(args.n)?.x.to_kind(Kind::Double);
-    if fake.size()[1..] != [1] {
-        bail!(
-            "`gan eval` currently evaluates 1-D toy runs; this run's samples have shape {:?}",
-            &fake.size()[1..]
-        );
+    let meta = gan_train::checkpoint::load(&ck)?.meta;
+    let config = ExperimentConfig::from_toml_str(&meta.config_toml, &[])?;
+    if config.data.toy.is_some() {
+        super::eval_toy::run(args, cli_device)
+    } else {
+        bail!("`gan eval` does not evaluate image runs yet")
     }
-    let f: Vec<f64> = Vec::try_from(fake.flatten(0, -1))?;
-    let r: Vec<f64> = Vec::try_from(real.flatten(0, -1))?;
-    let lo = r.iter().chain(&f).cloned().fold(f64::INFINITY, f64::min);
-    let hi = r
-        .iter()
-        .chain(&f)
-        .cloned()
-        .fold(f64::NEG_INFINITY, f64::max);
-    let bins = 50;
-    let p = gan_core::metrics::histogram(&r, lo, hi, bins)?;
-    let q = gan_core::metrics::histogram(&f, lo, hi, bins)?;
-    let width = (hi - lo) / bins as f64;
-    let report = serde_json::json!({
-        "samples": args.n,
-        "real_mean": mean(&r), "real_std": std(&r),
-        "gen_mean": mean(&f), "gen_std": std(&f),
-        "kl_real_gen": gan_core::metrics::kl_divergence(&p, &q)?,
-        "js": gan_core::metrics::js_divergence(&p, &q)?,
-        "emd": gan_core::metrics::emd_1d(&p, &q)? * width,
-        "bins": bins,
-    });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    gan_train::checkpoint::write_atomically(
-        &args.run.join("eval.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
-    Ok(())
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-fn std(v: &[f64]) -> f64 {
-    let m = mean(v);
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
 }

@@ -1,6 +1,7 @@
 //! One module per `gan` subcommand.
 
 pub mod eval;
+pub mod eval_toy;
 pub mod sample;
 pub mod train;
 
