@@ -3,10 +3,12 @@
 //! - `setup`: install or accept libtorch 2.13.0 and point `.libtorch` at it (plus `--data`).
 //! - `data NAME...`: fetch and verify datasets.
 //! - `test`: setup if needed, then fmt, clippy and the whole test suite.
+//! - `bench`: gan-rs vs PyTorch eager step timings and peak RSS (see `bench.rs`).
 //!
 //! xtask never depends on tch: it has to run before libtorch exists.
 
 mod archive;
+mod bench;
 mod catalog;
 mod checksum;
 mod data;
@@ -54,6 +56,8 @@ enum Cmd {
     },
     /// Set up if needed, then run fmt, clippy and all tests (including ignored ones).
     Test,
+    /// Benchmark gan-rs against PyTorch eager on the same device; saves target/bench/results.{json,md}.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,7 @@ fn run(cli: Cli) -> Result<()> {
             setup::fetch_datasets(&datasets, data_dir.as_deref(), force)
         }
         Cmd::Test => test_cmd::run(),
+        Cmd::Bench(args) => bench::run(&args),
     }
 }
 

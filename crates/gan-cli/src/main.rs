@@ -35,6 +35,10 @@ enum Command {
     Sample(commands::sample::SampleArgs),
     /// Evaluate a trained run (1-D: moments and KL / JS / EMD against the real data).
     Eval(commands::eval::EvalArgs),
+    /// Train toy configs over several seeds and tabulate mode coverage / moment errors.
+    Compare(commands::compare::CompareArgs),
+    /// Train the per-dataset classifier behind gan-rs's FID / KID / IS.
+    Classifier(commands::classifier::ClassifierArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,14 +63,33 @@ fn main() -> std::process::ExitCode {
         Command::Train(args) => commands::train::run(args, cli.device.as_deref(), cli.quiet),
         Command::Sample(args) => commands::sample::run(args, cli.device.as_deref()),
         Command::Eval(args) => commands::eval::run(args, cli.device.as_deref()),
+        Command::Compare(args) => commands::compare::run(args, cli.device.as_deref(), cli.quiet),
+        Command::Classifier(args) => commands::classifier::run(args, cli.device.as_deref()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined by ": ", skipping a cause whose text the message
+/// before it already includes (our error types print their source inline).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Default location of run directories.

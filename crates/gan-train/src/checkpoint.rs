@@ -109,6 +109,7 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], meta: &CheckpointMeta) ->
                 t.kind()
             ))
         })?;
+        check_finite_tensor(name, &t, meta.step)?;
         let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
         let numel = t.numel();
         let mut bytes = vec![0u8; numel * t.kind().elt_size_in_bytes()];
@@ -128,6 +129,38 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], meta: &CheckpointMeta) ->
     let bytes =
         safetensors::tensor::serialize(views, Some(info)).map_err(|e| err(e.to_string()))?;
     write_atomically(path, &bytes)
+}
+
+/// Refuse to save a floating-point tensor holding NaN or ±inf: a checkpoint must always
+/// be a state worth resuming from, so a diverged model never replaces the last good one.
+fn check_finite_tensor(name: &str, t: &Tensor, step: u64) -> Result<()> {
+    if !t.is_floating_point() || t.numel() == 0 {
+        return Ok(());
+    }
+    let bad = t.isfinite().logical_not();
+    if bad.any().int64_value(&[]) == 0 {
+        return Ok(());
+    }
+    let value = t
+        .masked_select(&bad)
+        .get(0)
+        .to_kind(Kind::Double)
+        .double_value(&[]);
+    let what = match name.split_once('/') {
+        Some(("gen", rest)) => format!("generator weight `{rest}`"),
+        Some(("disc", rest)) => format!("discriminator weight `{rest}`"),
+        Some((opt, _)) if opt.starts_with("opt") => format!("optimizer state `{name}`"),
+        _ => format!("tensor `{name}`"),
+    };
+    Err(TrainError::NonFinite {
+        step,
+        what,
+        value,
+        hint: "The checkpoint was not written; the previous one was kept. Lower the learning \
+               rates, check the data scaling, or try a bounded loss (hinge, least_squares) or \
+               a gradient penalty."
+            .into(),
+    })
 }
 
 /// Write `bytes` to `path` through a temporary file and a rename, syncing both the file
@@ -351,6 +384,35 @@ mod tests {
             .tensor("w")
             .unwrap()
             .equal(&Tensor::ones([2], (Kind::Float, Device::Cpu))));
+    }
+
+    #[test]
+    fn non_finite_tensors_are_never_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        let good = Tensor::ones([3], (Kind::Float, Device::Cpu));
+        save(&path, &[("gen/w".into(), good.shallow_clone())], &meta()).unwrap();
+        for bad in [f32::NAN, f32::INFINITY] {
+            let t = Tensor::from_slice(&[1.0f32, bad, 2.0]);
+            let e = save(&path, &[("gen/w".into(), t)], &meta())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("step 12")
+                    && e.contains("generator weight `w`")
+                    && e.contains("previous one was kept"),
+                "{e}"
+            );
+            // The last good checkpoint is untouched.
+            assert!(load(&path).unwrap().tensor("gen/w").unwrap().equal(&good));
+        }
+        // Integer tensors are never checked (and never non-finite).
+        save(
+            &path,
+            &[("opt/n".into(), Tensor::from_slice(&[1i64]))],
+            &meta(),
+        )
+        .unwrap();
     }
 
     #[test]

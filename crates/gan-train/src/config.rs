@@ -2,7 +2,7 @@
 //! deserializes into, with defaults, `--set key=value` overrides and range checks.
 //!
 //! Unknown keys are rejected (`deny_unknown_fields`) and every error names the dotted
-//! key it is about, e.g. `config error at `train.batch_size`: must be >= 1, got 0`.
+//! key it is about, e.g. `config error at `train.batch_size`: must be in 1..=16777216, got 0`.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use gan_core::AdversarialLoss;
 use gan_data::{DatasetName, ToyConfig};
-use gan_models::Activation;
+use gan_models::{Activation, MinibatchDiscriminationConfig, Norm};
 
 use crate::error::{Result, TrainError};
 use crate::optim::OptimizerConfig;
@@ -76,6 +76,20 @@ pub enum GeneratorSpec {
         #[serde(default = "default_g_activation")]
         activation: Activation,
     },
+    /// DCGAN generator (Radford et al.) for the dataset's image shape (28, 32 or 64 px).
+    Dcgan {
+        #[serde(default = "default_latent_image")]
+        latent_dim: i64,
+        /// Base width `ngf` (PyTorch's example: 64).
+        #[serde(default = "default_dcgan_width")]
+        ngf: i64,
+        /// Hidden-layer normalization: `batch`, `virtual` (VBN) or `none`.
+        #[serde(default)]
+        norm: Norm,
+        /// Reference batch size for `norm = "virtual"`.
+        #[serde(default = "default_dcgan_width")]
+        vbn_reference_size: i64,
+    },
 }
 
 /// The discriminator network.
@@ -89,7 +103,39 @@ pub enum DiscriminatorSpec {
         /// Dropout probability after each hidden layer (0 = off).
         #[serde(default)]
         dropout: f64,
+        /// Minibatch discrimination before the output layer (Salimans et al. 2016),
+        /// e.g. `{ kernels = 5, kernel_dim = 3 }`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minibatch_discrimination: Option<MinibatchDiscriminationConfig>,
+        /// Append the minibatch-std feature before the output layer (Karras et al. 2018).
+        #[serde(default)]
+        minibatch_std: bool,
     },
+    /// DCGAN discriminator for the dataset's image shape (28, 32 or 64 px).
+    Dcgan {
+        /// Base width `ndf` (PyTorch's example: 64).
+        #[serde(default = "default_dcgan_width")]
+        ndf: i64,
+        /// Minibatch discrimination before the score (Salimans et al. 2016).
+        #[serde(default)]
+        minibatch_discrimination: Option<MinibatchDiscriminationConfig>,
+        /// Append a minibatch-std channel to the last block.
+        #[serde(default)]
+        minibatch_std: bool,
+        /// Batch norm on the feature layer (set false for feature matching).
+        #[serde(default = "default_true")]
+        features_layer_batch_norm: bool,
+    },
+}
+
+fn default_latent_image() -> i64 {
+    100
+}
+fn default_dcgan_width() -> i64 {
+    64
+}
+fn default_true() -> bool {
+    true
 }
 
 fn default_latent_toy() -> i64 {
@@ -111,6 +157,21 @@ pub enum Schedule {
     Alternating,
     /// Both players step on gradients from the same batch (seed 004).
     Simultaneous,
+    /// Unrolled GAN (Metz et al. 2017): D takes one ordinary step, then the generator's
+    /// loss is taken against D after `unrolled_steps` further look-ahead updates made
+    /// through a differentiable copy of D's parameters (MLP discriminators only).
+    Unrolled,
+}
+
+/// Learning-rate schedule of both optimizers.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LrDecay {
+    /// Constant learning rate.
+    #[default]
+    None,
+    /// Linear decay from the configured rate at step 0 to 0 at `train.steps`.
+    Linear,
 }
 
 /// Training-loop settings.
@@ -133,6 +194,20 @@ pub struct TrainConfig {
     /// toy (vector) data, where thread hand-offs cost more than the tiny matmuls, and
     /// libtorch's default (one per core) for images.
     pub threads: u32,
+    /// Look-ahead discriminator updates of `schedule = "unrolled"` (0 = the
+    /// alternating step exactly).
+    pub unrolled_steps: u32,
+    /// Feature-matching generator loss `‖E f(x) − E f(G(z))‖²` on D's last hidden layer
+    /// (Salimans et al. 2016) instead of the adversarial generator loss.
+    pub feature_matching: bool,
+    /// Historical-averaging penalty weight λ on both players (0 = off):
+    /// `λ‖θ − mean of past θ‖²` is added to each player's loss.
+    pub historical_averaging: f64,
+    /// Learning-rate schedule of both players.
+    pub lr_decay: LrDecay,
+    /// Decay of an exponential moving average of the generator's weights (0 = off,
+    /// typical 0.999). When on, sampling, evaluation and plots use the averaged weights.
+    pub ema: f64,
 }
 
 impl Default for TrainConfig {
@@ -146,6 +221,11 @@ impl Default for TrainConfig {
             gradient_penalty: 0.0,
             device: "auto".into(),
             threads: 0,
+            unrolled_steps: 5,
+            feature_matching: false,
+            historical_averaging: 0.0,
+            lr_decay: LrDecay::None,
+            ema: 0.0,
         }
     }
 }
@@ -168,6 +248,14 @@ pub struct LogConfig {
     pub snapshot_every: u64,
     /// Write a checkpoint every N steps (0 = only at the end).
     pub checkpoint_every: u64,
+    /// Image runs: write a fixed-noise sample grid (`samples/step_NNNNNN.png`) every N
+    /// steps (0 = only the final `samples/final.png`).
+    pub samples_every: u64,
+    /// Image runs: log the classifier FID (`fid.csv`) every N steps (0 = off). Needs the
+    /// dataset's classifier (`gan classifier train --data ...`).
+    pub fid_every: u64,
+    /// Generated samples per FID measurement during training.
+    pub fid_samples: i64,
 }
 
 impl Default for LogConfig {
@@ -176,6 +264,9 @@ impl Default for LogConfig {
             every: 10,
             snapshot_every: 100,
             checkpoint_every: 1000,
+            samples_every: 500,
+            fid_every: 0,
+            fid_samples: 2000,
         }
     }
 }
@@ -241,10 +332,19 @@ impl ExperimentConfig {
         }
         let t = &self.train;
         positive("train.steps", t.steps as f64)?;
-        if t.batch_size < 1 {
+        if !(1..=MAX_BATCH_SIZE).contains(&t.batch_size) {
             return Err(TrainError::config(
                 "train.batch_size",
-                format!("must be >= 1, got {}", t.batch_size),
+                format!("must be in 1..={MAX_BATCH_SIZE}, got {}", t.batch_size),
+            ));
+        }
+        if t.threads > MAX_THREADS {
+            return Err(TrainError::config(
+                "train.threads",
+                format!(
+                    "must be in 0..={MAX_THREADS} (0 = automatic), got {}",
+                    t.threads
+                ),
             ));
         }
         if t.d_steps < 1 {
@@ -255,6 +355,27 @@ impl ExperimentConfig {
         }
         non_negative("train.weight_clip", t.weight_clip)?;
         non_negative("train.gradient_penalty", t.gradient_penalty)?;
+        non_negative("train.historical_averaging", t.historical_averaging)?;
+        if !(0.0..1.0).contains(&t.ema) {
+            return Err(TrainError::config(
+                "train.ema",
+                format!("must be in [0, 1) (0 = off), got {}", t.ema),
+            ));
+        }
+        if t.schedule == Schedule::Unrolled && t.d_steps != 1 {
+            return Err(TrainError::config(
+                "train.d_steps",
+                "must be 1 with schedule = \"unrolled\" (use train.unrolled_steps for look-ahead)",
+            ));
+        }
+        if t.schedule == Schedule::Simultaneous
+            && (t.feature_matching || t.historical_averaging > 0.0)
+        {
+            return Err(TrainError::config(
+                "train.schedule",
+                "feature matching and historical averaging need schedule = \"alternating\" or \"unrolled\"",
+            ));
+        }
         if t.schedule == Schedule::Simultaneous && t.d_steps != 1 {
             return Err(TrainError::config(
                 "train.d_steps",
@@ -272,20 +393,38 @@ impl ExperimentConfig {
             GeneratorSpec::Mlp {
                 latent_dim, hidden, ..
             } => {
-                if *latent_dim < 1 {
+                if !(1..=MAX_LAYER_SIZE).contains(latent_dim) {
                     return Err(TrainError::config(
                         "generator.latent_dim",
-                        format!("must be >= 1, got {latent_dim}"),
+                        format!("must be in 1..={MAX_LAYER_SIZE}, got {latent_dim}"),
                     ));
                 }
                 layer_sizes("generator.hidden", hidden)?;
             }
+            GeneratorSpec::Dcgan {
+                latent_dim,
+                ngf,
+                vbn_reference_size,
+                ..
+            } => {
+                at_least_one("generator.latent_dim", *latent_dim)?;
+                at_least_one("generator.ngf", *ngf)?;
+                at_least_one("generator.vbn_reference_size", *vbn_reference_size)?;
+            }
         }
         match &self.discriminator {
             DiscriminatorSpec::Mlp {
-                hidden, dropout, ..
+                hidden,
+                dropout,
+                minibatch_discrimination,
+                ..
             } => {
                 layer_sizes("discriminator.hidden", hidden)?;
+                if let Some(m) = minibatch_discrimination {
+                    m.validate().map_err(|e| {
+                        TrainError::config("discriminator.minibatch_discrimination", e.to_string())
+                    })?;
+                }
                 if !(0.0..1.0).contains(dropout) {
                     return Err(TrainError::config(
                         "discriminator.dropout",
@@ -293,6 +432,24 @@ impl ExperimentConfig {
                     ));
                 }
             }
+            DiscriminatorSpec::Dcgan {
+                ndf,
+                minibatch_discrimination,
+                ..
+            } => {
+                at_least_one("discriminator.ndf", *ndf)?;
+                if let Some(m) = minibatch_discrimination {
+                    m.validate().map_err(|e| {
+                        TrainError::config("discriminator.minibatch_discrimination", e.to_string())
+                    })?;
+                }
+            }
+        }
+        if self.log.fid_every > 0 && self.log.fid_samples < 2 {
+            return Err(TrainError::config(
+                "log.fid_samples",
+                format!("must be >= 2, got {}", self.log.fid_samples),
+            ));
         }
         Ok(())
     }
@@ -314,11 +471,26 @@ fn non_negative(key: &str, v: f64) -> Result<()> {
     }
 }
 
+fn at_least_one(key: &str, v: i64) -> Result<()> {
+    if v >= 1 {
+        Ok(())
+    } else {
+        Err(TrainError::config(key, format!("must be >= 1, got {v}")))
+    }
+}
+
+/// Largest `train.batch_size` (the toy sources' limit, 2^24 samples).
+pub const MAX_BATCH_SIZE: i64 = 1 << 24;
+/// Largest `train.threads`: far more would exhaust the stack space for threads.
+pub const MAX_THREADS: u32 = 1024;
+/// Largest MLP layer width or latent size (a 65536² layer already holds 16 GiB).
+pub const MAX_LAYER_SIZE: i64 = 1 << 16;
+
 fn layer_sizes(key: &str, sizes: &[i64]) -> Result<()> {
-    match sizes.iter().find(|&&s| s < 1) {
+    match sizes.iter().find(|s| !(1..=MAX_LAYER_SIZE).contains(*s)) {
         Some(s) => Err(TrainError::config(
             key,
-            format!("layer sizes must be >= 1, got {s}"),
+            format!("layer sizes must be in 1..={MAX_LAYER_SIZE}, got {s}"),
         )),
         None => Ok(()),
     }
@@ -333,7 +505,7 @@ pub fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<()> {
     })?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
-        return Err(TrainError::config(key, "empty key in override"));
+        return Err(TrainError::config(assignment, "empty key in override"));
     }
     let value = parse_value(raw.trim());
     let mut parts: Vec<&str> = key.split('.').collect();
@@ -414,7 +586,9 @@ mod tests {
             DiscriminatorSpec::Mlp {
                 hidden: vec![4],
                 activation: Activation::LeakyRelu,
-                dropout: 0.0
+                dropout: 0.0,
+                minibatch_discrimination: None,
+                minibatch_std: false,
             }
         );
     }

@@ -50,6 +50,10 @@ pub enum TrainError {
 
     #[error("plot {path}: {reason}")]
     Plot { path: PathBuf, reason: String },
+
+    /// The metrics classifier is missing, corrupt or does not fit the images.
+    #[error("classifier: {reason}")]
+    Classifier { reason: String },
 }
 
 impl TrainError {

@@ -1,22 +1,53 @@
 //! Turning an [`ExperimentConfig`] into live parts: the data source and both networks
 //! with their variable stores, all seeded from `config.seed`.
 
-use tch::{nn::VarStore, Device};
+use std::sync::{Arc, Mutex};
+
+use tch::{nn::VarStore, Device, Tensor};
 
 use gan_data::{Source, ToySource};
-use gan_models::{Activation, Discriminator, Generator, LinearGeneratorConfig, MlpConfig};
+use gan_models::{
+    init_dcgan_weights, Activation, DcganConfig, Discriminator, Generator, LinearGeneratorConfig,
+    MlpConfig, MlpDiscriminator, DCGAN_IMAGE_SIZES,
+};
 
-use crate::config::{DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
+use crate::config::{DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
 use crate::error::{Result, TrainError};
 use crate::rng;
 
 /// The built parts of an experiment.
 pub struct Parts {
+    /// The discriminator again, as its concrete MLP type when it is one (the unrolled
+    /// schedule needs its functional forward).
+    pub mlp_discriminator: Option<SharedMlp>,
     pub gen_vs: VarStore,
     pub disc_vs: VarStore,
     pub generator: Box<dyn Generator>,
     pub discriminator: Box<dyn Discriminator>,
     pub source: Box<dyn Source>,
+}
+
+/// An [`MlpDiscriminator`] shared between the trainer's `Box<dyn Discriminator>` and
+/// its typed handle [`Parts::mlp_discriminator`]. (A mutex, because tch tensors are
+/// `Send` but not `Sync`; it is never contended.)
+pub type SharedMlp = Arc<Mutex<MlpDiscriminator>>;
+
+struct SharedMlpDiscriminator(SharedMlp);
+
+impl Discriminator for SharedMlpDiscriminator {
+    fn discriminate(
+        &self,
+        x: &Tensor,
+        labels: Option<&Tensor>,
+        train: bool,
+    ) -> gan_models::DiscOutput {
+        lock(&self.0).discriminate(x, labels, train)
+    }
+}
+
+/// Lock a [`SharedMlp`] (a poisoned lock still holds a usable network).
+pub fn lock(m: &SharedMlp) -> std::sync::MutexGuard<'_, MlpDiscriminator> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Build the data source (seeded from the run seed).
@@ -25,15 +56,7 @@ pub fn build_source(config: &ExperimentConfig) -> Result<Box<dyn Source>> {
     match (&config.data.toy, &config.data.dataset) {
         (Some(toy), _) => Ok(Box::new(ToySource::new(toy.clone(), seed)?)),
         (None, Some(spec)) => {
-            let dir = match spec.dir.clone().or_else(gan_data::default_data_dir) {
-                Some(d) => d,
-                None => {
-                    return Err(TrainError::config(
-                        "data.dataset.dir",
-                        "no data directory: set it, or GAN_DATA_DIR, or HOME",
-                    ))
-                }
-            };
+            let dir = dataset_dir(spec)?;
             let mut ds = gan_data::load(spec.name, &dir, gan_data::Split::Train)?;
             if let Some(classes) = &spec.classes {
                 ds = ds.filter_classes(classes)?;
@@ -45,6 +68,19 @@ pub fn build_source(config: &ExperimentConfig) -> Result<Box<dyn Source>> {
             "set `data.toy` or `data.dataset`",
         )),
     }
+}
+
+/// The data directory of a dataset spec: `data.dataset.dir`, else gan-data's default.
+pub fn dataset_dir(spec: &DatasetSpec) -> Result<std::path::PathBuf> {
+    spec.dir
+        .clone()
+        .or_else(gan_data::default_data_dir)
+        .ok_or_else(|| {
+            TrainError::config(
+                "data.dataset.dir",
+                "no data directory: set it, or GAN_DATA_DIR, or HOME",
+            )
+        })
 }
 
 /// Build every part of `config` on `device`. Weights are initialized from
@@ -92,14 +128,34 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
             };
             Box::new(cfg.build_generator(&(gen_vs.root() / "gen"))?)
         }
+        GeneratorSpec::Dcgan {
+            latent_dim,
+            ngf,
+            norm,
+            vbn_reference_size,
+        } => {
+            let cfg = DcganConfig {
+                latent_dim: *latent_dim,
+                ngf: *ngf,
+                generator_norm: *norm,
+                vbn_reference_size: *vbn_reference_size,
+                ..dcgan_base(&sample_shape, "generator.kind")?
+            };
+            let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
+            init_dcgan_weights(&gen_vs);
+            Box::new(g)
+        }
     };
 
     let disc_vs = VarStore::new(device);
+    let mut mlp_discriminator = None;
     let discriminator: Box<dyn Discriminator> = match &config.discriminator {
         DiscriminatorSpec::Mlp {
             hidden,
             activation,
             dropout,
+            minibatch_discrimination,
+            minibatch_std,
         } => {
             let cfg = MlpConfig {
                 input_dim: data_dim,
@@ -108,18 +164,54 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
                 activation: *activation,
                 output_activation: Activation::None,
                 dropout: *dropout,
-                minibatch_discrimination: None,
-                minibatch_std: false,
+                minibatch_discrimination: *minibatch_discrimination,
+                minibatch_std: *minibatch_std,
                 num_classes: None,
             };
-            Box::new(cfg.build_discriminator(&(disc_vs.root() / "disc"))?)
+            let d = Arc::new(Mutex::new(
+                cfg.build_discriminator(&(disc_vs.root() / "disc"))?,
+            ));
+            mlp_discriminator = Some(d.clone());
+            Box::new(SharedMlpDiscriminator(d))
+        }
+        DiscriminatorSpec::Dcgan {
+            ndf,
+            minibatch_discrimination,
+            minibatch_std,
+            features_layer_batch_norm,
+        } => {
+            let cfg = DcganConfig {
+                ndf: *ndf,
+                minibatch_discrimination: *minibatch_discrimination,
+                minibatch_std: *minibatch_std,
+                features_layer_batch_norm: *features_layer_batch_norm,
+                ..dcgan_base(&sample_shape, "discriminator.kind")?
+            };
+            let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
+            init_dcgan_weights(&disc_vs);
+            Box::new(d)
         }
     };
     Ok(Parts {
+        mlp_discriminator,
         gen_vs,
         disc_vs,
         generator,
         discriminator,
         source,
     })
+}
+
+/// A DCGAN config for images of `sample_shape` (`[C, S, S]` with S in
+/// [`DCGAN_IMAGE_SIZES`]); errors name `key` when the data do not fit.
+fn dcgan_base(sample_shape: &[i64], key: &str) -> Result<DcganConfig> {
+    match sample_shape {
+        [c, h, w] if h == w && DCGAN_IMAGE_SIZES.contains(h) => Ok(DcganConfig::new(*c, *h)),
+        _ => Err(TrainError::config(
+            key,
+            format!(
+                "a DCGAN needs square images of size {DCGAN_IMAGE_SIZES:?}, got samples of shape {sample_shape:?}"
+            ),
+        )),
+    }
 }

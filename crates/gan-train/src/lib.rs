@@ -19,15 +19,20 @@
 //! ```
 
 pub mod checkpoint;
+pub mod classifier;
 pub mod config;
 pub mod device;
 pub mod error;
 pub mod experiment;
+pub mod image_grid;
+pub mod image_metrics;
+pub mod latent;
 pub mod observe;
 pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod run_dir;
+pub mod toy_eval;
 pub mod trainer;
 
 pub use config::{ExperimentConfig, Schedule};

@@ -13,9 +13,9 @@ use crate::error::{Result, TrainError};
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
-const FONT_NAME: &str = "sans-serif";
+pub(crate) const FONT_NAME: &str = "sans-serif";
 
-fn register_font() {
+pub(crate) fn register_font() {
     REGISTER.call_once(|| {
         // The embedded font is a valid TTF; failure would be a build bug.
         let _ = plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT);
@@ -37,7 +37,7 @@ impl Series {
     }
 }
 
-fn plot_err(path: &Path) -> impl Fn(String) -> TrainError + '_ {
+pub(crate) fn plot_err(path: &Path) -> impl Fn(String) -> TrainError + '_ {
     move |reason| TrainError::Plot {
         path: path.to_path_buf(),
         reason,

@@ -64,12 +64,20 @@ pub fn create_run_dir(base: &Path, name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Make sure `dir` exists and is writable, with a clear error if not.
+/// Make sure `dir` and its `checkpoints/` subdirectory exist and are writable, with a
+/// clear error if not — before any training time is spent.
 pub fn ensure_writable_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| TrainError::io("creating run directory", dir, e))?;
+    probe_write(dir, "writing to run directory")?;
+    let checkpoints = dir.join("checkpoints");
+    std::fs::create_dir_all(&checkpoints)
+        .map_err(|e| TrainError::io("creating checkpoint directory", &checkpoints, e))?;
+    probe_write(&checkpoints, "writing to checkpoint directory")
+}
+
+fn probe_write(dir: &Path, op: &'static str) -> Result<()> {
     let probe = dir.join(".write-test");
-    std::fs::write(&probe, b"ok")
-        .map_err(|e| TrainError::io("writing to run directory", dir, e))?;
+    std::fs::write(&probe, b"ok").map_err(|e| TrainError::io(op, dir, e))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -117,5 +125,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("creating run directory"), "{e}");
+
+        // A file where the checkpoint directory must be.
+        let dir = base.path().join("run");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("checkpoints"), b"x").unwrap();
+        let e = ensure_writable_dir(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("creating checkpoint directory") && e.contains("checkpoints"),
+            "{e}"
+        );
     }
 }

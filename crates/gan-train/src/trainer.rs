@@ -10,14 +10,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tch::{nn::VarStore, Device, Kind, Tensor};
 
-use gan_core::{AdversarialLoss, LossKind};
+use gan_core::{AdversarialLoss, HistoricalAverage, LossKind};
 use gan_data::Source;
-use gan_models::{Discriminator, Generator};
+use gan_models::{Discriminator, Generator, MlpDiscriminator};
 
 use crate::checkpoint::{self, CheckpointMeta};
-use crate::config::{ExperimentConfig, Schedule};
+use crate::config::{ExperimentConfig, LrDecay, Schedule};
 use crate::error::{Result, TrainError};
-use crate::experiment::{build_parts, Parts};
+use crate::experiment::{build_parts, Parts, SharedMlp};
 use crate::observe::Observer;
 use crate::optim::Optimizer;
 use crate::rng;
@@ -54,6 +54,69 @@ pub struct Trainer {
     pub loss: AdversarialLoss,
     /// Generator updates completed so far.
     pub step: u64,
+    /// `discriminator` as its concrete MLP type, when it is one (the unrolled schedule
+    /// evaluates it with look-ahead parameters through `forward_with`).
+    pub mlp_discriminator: Option<SharedMlp>,
+    /// Exponential moving average of the generator's weights (`train.ema > 0`).
+    ema: Option<Ema>,
+    /// Historical averages of (generator, discriminator) parameters
+    /// (`train.historical_averaging > 0`).
+    history: Option<(HistoricalAverage, HistoricalAverage)>,
+}
+
+/// An exponential moving average of every variable of a var store.
+struct Ema {
+    decay: f64,
+    /// The live variables, sorted by name (shallow clones sharing storage).
+    vars: Vec<(String, Tensor)>,
+    /// Their averages, same order.
+    averages: Vec<Tensor>,
+}
+
+impl Ema {
+    fn new(vs: &VarStore, decay: f64) -> Self {
+        let vars = checkpoint::var_store_tensors(vs, "");
+        let averages = vars.iter().map(|(_, v)| v.detach().copy()).collect();
+        Ema {
+            decay,
+            vars,
+            averages,
+        }
+    }
+
+    fn update(&mut self) {
+        tch::no_grad(|| {
+            for ((_, v), a) in self.vars.iter().zip(self.averages.iter_mut()) {
+                let _ = a.lerp_(&v.detach(), 1.0 - self.decay);
+            }
+        });
+    }
+
+    /// Run `f` with the averaged weights loaded into the live variables, then put the
+    /// trained weights back.
+    fn with_averaged_weights<T>(&self, f: impl FnOnce() -> T) -> T {
+        let saved: Vec<Tensor> = self.vars.iter().map(|(_, v)| v.detach().copy()).collect();
+        let load = |src: &[Tensor]| {
+            tch::no_grad(|| {
+                for ((_, v), s) in self.vars.iter().zip(src) {
+                    let mut v = v.shallow_clone();
+                    v.copy_(s);
+                }
+            })
+        };
+        load(&self.averages);
+        let out = f();
+        load(&saved);
+        out
+    }
+}
+
+/// What one discriminator update measured, plus the real batch it used.
+struct DStep {
+    loss: f64,
+    d_real: f64,
+    d_fake: f64,
+    real: Tensor,
 }
 
 impl Trainer {
@@ -61,15 +124,28 @@ impl Trainer {
     pub fn new(config: ExperimentConfig, device: Device) -> Result<Self> {
         apply_thread_setting(&config);
         let Parts {
+            mlp_discriminator,
             gen_vs,
             disc_vs,
             generator,
             discriminator,
             source,
         } = build_parts(&config, device)?;
+        if config.train.schedule == Schedule::Unrolled && mlp_discriminator.is_none() {
+            return Err(TrainError::config(
+                "train.schedule",
+                "\"unrolled\" needs an MLP discriminator (discriminator.kind = \"mlp\")",
+            ));
+        }
         let opt_g = Optimizer::new(&config.optim.generator, gen_vs.trainable_variables());
         let opt_d = Optimizer::new(&config.optim.discriminator, disc_vs.trainable_variables());
+        let ema = (config.train.ema > 0.0).then(|| Ema::new(&gen_vs, config.train.ema));
+        let history = (config.train.historical_averaging > 0.0)
+            .then(|| (HistoricalAverage::new(), HistoricalAverage::new()));
         Ok(Trainer {
+            mlp_discriminator,
+            ema,
+            history,
             loss: config.loss.clone(),
             config,
             device,
@@ -118,7 +194,68 @@ impl Trainer {
             .map_err(with_path)?;
         t.source.restore(&ck.meta.source_state)?;
         t.step = ck.meta.step;
+        t.restore_stabilizers(&ck).map_err(with_path)?;
         Ok(t)
+    }
+
+    /// Restore the EMA weights and historical averages saved by [`Self::save_checkpoint`].
+    fn restore_stabilizers(&mut self, ck: &checkpoint::Checkpoint) -> Result<()> {
+        let missing = |what: String| TrainError::Checkpoint {
+            path: Default::default(),
+            reason: format!("{what} is missing (was the config changed?)"),
+        };
+        if let Some(ema) = self.ema.as_mut() {
+            for ((name, _), avg) in ema.vars.iter().zip(ema.averages.iter_mut()) {
+                let saved = ck
+                    .tensor(&format!("ema/{name}"))
+                    .ok_or_else(|| missing(format!("EMA weight `{name}`")))?;
+                tch::no_grad(|| avg.f_copy_(&saved))?;
+            }
+        }
+        if let Some((g, d)) = self.history.as_mut() {
+            for (prefix, ha) in [("ha_g", g), ("ha_d", d)] {
+                let count = ck
+                    .tensor(&format!("{prefix}/count"))
+                    .ok_or_else(|| missing(format!("historical average `{prefix}/count`")))?
+                    .int64_value(&[0]);
+                let count = u64::try_from(count).map_err(|_| missing(format!("{prefix}/count")))?;
+                let means = (0..ck
+                    .with_prefix(&format!("{prefix}/"))
+                    .len()
+                    .saturating_sub(1))
+                    .map(|i| {
+                        ck.tensor(&format!("{prefix}/{i}"))
+                            .map(|t| t.to_device(self.device))
+                            .ok_or_else(|| missing(format!("historical average `{prefix}/{i}`")))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                *ha = HistoricalAverage::from_state(count, means)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checkpoint tensors of the EMA weights and historical averages.
+    fn stabilizer_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        if let Some(ema) = &self.ema {
+            for ((name, _), avg) in ema.vars.iter().zip(&ema.averages) {
+                out.push((format!("ema/{name}"), avg.shallow_clone()));
+            }
+        }
+        if let Some((g, d)) = &self.history {
+            for (prefix, ha) in [("ha_g", g), ("ha_d", d)] {
+                let (count, means) = ha.state();
+                out.push((
+                    format!("{prefix}/count"),
+                    Tensor::from_slice(&[count as i64]),
+                ));
+                for (i, m) in means.into_iter().enumerate() {
+                    out.push((format!("{prefix}/{i}"), m));
+                }
+            }
+        }
+        out
     }
 
     /// Write a checkpoint of the current state to `path` (atomically).
@@ -137,6 +274,7 @@ impl Trainer {
                 .into_iter()
                 .map(|(k, t)| (format!("opt_d/{k}"), t)),
         );
+        tensors.extend(self.stabilizer_tensors());
         let meta = CheckpointMeta {
             format_version: 1,
             step: self.step,
@@ -155,9 +293,22 @@ impl Trainer {
         Tensor::randn([n, self.generator.latent_dim()], (Kind::Float, self.device))
     }
 
-    /// `n` generator samples in eval mode, without gradient tracking, on the CPU.
+    /// `n` generator samples in eval mode, without gradient tracking, on the CPU. With
+    /// `train.ema` on, they come from the averaged generator weights.
     pub fn sample(&self, n: i64) -> Tensor {
-        tch::no_grad(|| self.generator.generate(&self.noise(n), None, false)).to_device(Device::Cpu)
+        self.with_sampling_weights(|| {
+            tch::no_grad(|| self.generator.generate(&self.noise(n), None, false))
+                .to_device(Device::Cpu)
+        })
+    }
+
+    /// Run `f` with the generator weights used for sampling and evaluation loaded: the
+    /// EMA weights when `train.ema` is on, else the trained weights.
+    pub fn with_sampling_weights<T>(&self, f: impl FnOnce() -> T) -> T {
+        match &self.ema {
+            Some(ema) => ema.with_averaged_weights(f),
+            None => f(),
+        }
     }
 
     /// Discriminator outputs (as reported in [`StepStats`]) on `x`, eval mode.
@@ -191,8 +342,8 @@ impl Trainer {
         Ok(b.x.to_device(self.device))
     }
 
-    /// One discriminator update; returns (loss, D(real), D(fake)).
-    fn d_update(&mut self) -> Result<(f64, f64, f64)> {
+    /// One discriminator update.
+    fn d_update(&mut self) -> Result<DStep> {
         let real = self.real_batch()?;
         let z = self.noise(real.size()[0]);
         let fake = self.generator.generate(&z, None, true).detach();
@@ -206,29 +357,168 @@ impl Trainer {
                 gan_core::gradient_penalty(|x| d.discriminate(x, None, true).score, &real, &fake)?;
             loss += penalty * gp;
         }
+        let lambda = self.config.train.historical_averaging;
+        if let Some((_, ha)) = &self.history {
+            let params: Vec<Tensor> = self.opt_d.params().map(Tensor::shallow_clone).collect();
+            loss += ha.penalty(&params)? * lambda;
+        }
         self.opt_d.backward_step(&loss);
         let clip = self.config.train.weight_clip;
         if clip > 0.0 {
             gan_core::clip_weights(&self.disc_vs.trainable_variables(), clip)?;
         }
-        Ok((
-            loss.double_value(&[]),
-            self.mean_report(&out_real.score),
-            self.mean_report(&out_fake.score),
-        ))
+        if let Some((_, ha)) = self.history.as_mut() {
+            let params: Vec<Tensor> = self.opt_d.params().map(Tensor::shallow_clone).collect();
+            ha.update(&params)?;
+        }
+        Ok(DStep {
+            loss: loss.double_value(&[]),
+            d_real: self.mean_report(&out_real.score),
+            d_fake: self.mean_report(&out_fake.score),
+            real,
+        })
     }
 
-    /// One generator update; returns (loss, D(G(z)), ‖∇G‖).
-    fn g_update(&mut self) -> (f64, f64, f64) {
+    /// One generator update against D, or against D after `lookahead` differentiable
+    /// look-ahead updates (unrolled GAN); `real` is the last D update's real batch
+    /// (used by feature matching and the look-ahead). Returns (loss, D(G(z)), ‖∇G‖).
+    fn g_update(&mut self, real: &Tensor, lookahead: u32) -> Result<(f64, f64, f64)> {
         let z = self.noise(self.config.train.batch_size);
         let fake = self.generator.generate(&z, None, true);
-        let out = self.discriminator.discriminate(&fake, None, true);
-        let loss = self.loss.g_loss(&out.score);
+        let (out, out_real) = if lookahead > 0 {
+            let mlp = self.mlp_discriminator.clone().ok_or_else(|| {
+                TrainError::config("train.schedule", "\"unrolled\" needs an MLP discriminator")
+            })?;
+            let mlp = crate::experiment::lock(&mlp);
+            let params = self.unrolled_parameters(&mlp, real, &fake, lookahead)?;
+            let out = mlp.forward_with(&params, &fake, None, true);
+            let out_real = self
+                .config
+                .train
+                .feature_matching
+                .then(|| mlp.forward_with(&params, real, None, true));
+            (out, out_real)
+        } else {
+            let out = self.discriminator.discriminate(&fake, None, true);
+            let out_real = self
+                .config
+                .train
+                .feature_matching
+                .then(|| self.discriminator.discriminate(real, None, true));
+            (out, out_real)
+        };
+        let mut loss = match out_real {
+            Some(r) => {
+                let no_features = || {
+                    TrainError::config(
+                        "train.feature_matching",
+                        "this discriminator has no features head",
+                    )
+                };
+                let real_f = r.features.ok_or_else(no_features)?.detach();
+                let fake_f = out.features.as_ref().ok_or_else(no_features)?;
+                gan_core::feature_matching_loss(&real_f, fake_f)?
+            }
+            None => self.loss.g_loss(&out.score),
+        };
+        let lambda = self.config.train.historical_averaging;
+        if let Some((ha, _)) = &self.history {
+            let params: Vec<Tensor> = self.opt_g.params().map(Tensor::shallow_clone).collect();
+            loss += ha.penalty(&params)? * lambda;
+        }
         self.opt_g.zero_grad();
         loss.backward();
         let norm = grad_norm(self.opt_g.params());
         self.opt_g.step();
-        (loss.double_value(&[]), self.mean_report(&out.score), norm)
+        if let Some((ha, _)) = self.history.as_mut() {
+            let params: Vec<Tensor> = self.opt_g.params().map(Tensor::shallow_clone).collect();
+            ha.update(&params)?;
+        }
+        if let Some(ema) = self.ema.as_mut() {
+            ema.update();
+        }
+        let report = self.mean_report(&out.score.detach());
+        Ok((loss.double_value(&[]), report, norm))
+    }
+
+    /// D's parameters after `k` look-ahead updates on (`real`, `fake`), taken from a copy
+    /// of the current parameters with the discriminator optimizer's rule (Adam, RMSProp
+    /// or SGD, continuing its moment estimates) and `create_graph`, so that the result
+    /// is differentiable in `fake` and thus in the generator's weights. The look-ahead
+    /// uses the adversarial loss only (no gradient penalty, clipping or averaging).
+    fn unrolled_parameters(
+        &self,
+        mlp: &MlpDiscriminator,
+        real: &Tensor,
+        fake: &Tensor,
+        k: u32,
+    ) -> Result<Vec<Tensor>> {
+        use crate::optim::OptimizerKind;
+        let live = mlp.parameters();
+        let c = self.opt_d.config().clone();
+        let lr = self.opt_d.lr();
+        // The optimizer's state for each parameter, matched by storage.
+        let state = self.opt_d.state_tensors();
+        let slot_of = |p: &Tensor| {
+            self.opt_d
+                .params()
+                .position(|q| q.data_ptr() == p.data_ptr())
+        };
+        let state_of = |p: &Tensor, which: &str| -> Tensor {
+            slot_of(p)
+                .and_then(|i| {
+                    let key = format!("{i}.{which}");
+                    state
+                        .iter()
+                        .find(|(n, _)| *n == key)
+                        .map(|(_, t)| t.detach().copy())
+                })
+                .unwrap_or_else(|| p.zeros_like().detach())
+        };
+        let mut first: Vec<Tensor> = live.iter().map(|p| state_of(p, "first")).collect();
+        let mut second: Vec<Tensor> = live.iter().map(|p| state_of(p, "second")).collect();
+        let mut params: Vec<Tensor> = live
+            .iter()
+            .map(|p| p.detach().copy().set_requires_grad(true))
+            .collect();
+        let mut t = self.opt_d.steps() as i32;
+        for _ in 0..k {
+            let rs = mlp.forward_with(&params, real, None, true).score;
+            let fs = mlp.forward_with(&params, fake, None, true).score;
+            let loss = self.loss.d_loss(&rs, &fs);
+            let grads = Tensor::f_run_backward(&[&loss], &params, true, true)?;
+            t += 1;
+            let mut next = Vec::with_capacity(params.len());
+            for (i, (p, g)) in params.iter().zip(grads).enumerate() {
+                let g = if c.weight_decay > 0.0 {
+                    g + p * c.weight_decay
+                } else {
+                    g
+                };
+                // A tiny floor under the square roots keeps their derivative finite
+                // where a gradient is exactly zero.
+                let p_next = match c.kind {
+                    OptimizerKind::Adam => {
+                        first[i] = &first[i] * c.beta1 + &g * (1.0 - c.beta1);
+                        second[i] = &second[i] * c.beta2 + g.square() * (1.0 - c.beta2);
+                        let m_hat = &first[i] / (1.0 - c.beta1.powi(t));
+                        let v_hat = &second[i] / (1.0 - c.beta2.powi(t));
+                        p - m_hat / ((v_hat + 1e-16).sqrt() + c.eps) * lr
+                    }
+                    OptimizerKind::Rmsprop => {
+                        first[i] = &first[i] * c.alpha + g.square() * (1.0 - c.alpha);
+                        p - &g / ((&first[i] + 1e-16).sqrt() + c.eps) * lr
+                    }
+                    OptimizerKind::Sgd => {
+                        first[i] = &first[i] * c.momentum + &g;
+                        p - &first[i] * lr
+                    }
+                };
+                next.push(p_next);
+            }
+            params = next;
+        }
+        Ok(params)
     }
 
     /// Both players compute gradients at the same parameters, then both step.
@@ -248,6 +538,9 @@ impl Trainer {
         let g_grad_norm = grad_norm(self.opt_g.params());
         self.opt_g.step();
         self.opt_d.step();
+        if let Some(ema) = self.ema.as_mut() {
+            ema.update();
+        }
         Ok(StepStats {
             step: 0,
             d_loss: d_loss.double_value(&[]),
@@ -262,19 +555,28 @@ impl Trainer {
     /// Advance the game by one generator update (and its `d_steps` D updates).
     pub fn train_step(&mut self) -> Result<StepStats> {
         rng::seed_step(self.config.seed, self.step);
+        if self.config.train.lr_decay == LrDecay::Linear {
+            let scale = 1.0 - self.step as f64 / self.config.train.steps.max(1) as f64;
+            self.opt_g.set_lr_scale(scale.max(0.0));
+            self.opt_d.set_lr_scale(scale.max(0.0));
+        }
         let mut stats = match self.config.train.schedule {
-            Schedule::Alternating => {
-                let mut d = (0.0, 0.0, 0.0);
-                for _ in 0..self.config.train.d_steps {
+            schedule @ (Schedule::Alternating | Schedule::Unrolled) => {
+                let mut d = self.d_update()?;
+                for _ in 1..self.config.train.d_steps {
                     d = self.d_update()?;
                 }
-                let (g_loss, d_fake_g, g_grad_norm) = self.g_update();
+                let lookahead = match schedule {
+                    Schedule::Unrolled => self.config.train.unrolled_steps,
+                    _ => 0,
+                };
+                let (g_loss, d_fake_g, g_grad_norm) = self.g_update(&d.real, lookahead)?;
                 StepStats {
                     step: 0,
-                    d_loss: d.0,
+                    d_loss: d.loss,
                     g_loss,
-                    d_real: d.1,
-                    d_fake: d.2,
+                    d_real: d.d_real,
+                    d_fake: d.d_fake,
                     d_fake_g,
                     g_grad_norm,
                 }

@@ -30,6 +30,6 @@ pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
     if config.data.toy.is_some() {
         super::eval_toy::run(args, cli_device)
     } else {
-        bail!("`gan eval` does not evaluate image runs yet")
+        super::eval_image::run(args, cli_device)
     }
 }

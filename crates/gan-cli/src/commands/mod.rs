@@ -1,6 +1,9 @@
 //! One module per `gan` subcommand.
 
+pub mod classifier;
+pub mod compare;
 pub mod eval;
+pub mod eval_image;
 pub mod eval_toy;
 pub mod sample;
 pub mod train;

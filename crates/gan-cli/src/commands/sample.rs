@@ -1,33 +1,70 @@
-//! `gan sample`: draw samples from a trained run's generator.
+//! `gan sample`: draw samples from a trained run's generator and write them as a CSV
+//! table (toy default), a PNG grid (image default) or a raw float32 `.npy` array.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use tch::Kind;
+use tch::{Device, Kind, Tensor};
 
+use gan_train::image_grid::{default_nrow, npy_bytes, write_grid_png};
 use gan_train::{run_dir, ExperimentConfig, Trainer};
+
+/// Output formats of `gan sample`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SampleFormat {
+    /// One row per sample, one column per dimension.
+    Csv,
+    /// An image grid (image runs only).
+    Png,
+    /// Raw float32 samples with their shape (`[N, C, H, W]` for images), numpy-readable.
+    Npy,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct SampleArgs {
     /// The run directory (holds checkpoints/latest.safetensors).
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
-    /// Number of samples.
-    #[arg(long, default_value_t = 2500)]
-    pub n: i64,
-    /// Output file: CSV with one row per sample and one column per dimension.
+    /// Number of samples (default: 64 for image runs, 2500 for toy runs).
+    #[arg(long)]
+    pub n: Option<i64>,
+    /// Output file; its extension (.csv, .png, .npy) picks the format unless --format is given.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Output format (default: from the extension of --out; CSV when it has none).
+    #[arg(long, value_enum)]
+    pub format: Option<SampleFormat>,
     /// Seed of the latent noise.
     #[arg(long, default_value_t = 0)]
     pub seed: i64,
+    /// Truncation trick: redraw latent entries with |z| > T.
+    #[arg(long, value_name = "T")]
+    pub truncation: Option<f64>,
+    /// Images per row of a PNG grid (default: a square grid).
+    #[arg(long)]
+    pub nrow: Option<usize>,
+}
+
+fn format_of(args: &SampleArgs) -> Result<SampleFormat> {
+    if let Some(f) = args.format {
+        return Ok(f);
+    }
+    let ext = args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        None | Some("csv") => Ok(SampleFormat::Csv),
+        Some("png") => Ok(SampleFormat::Png),
+        Some("npy") => Ok(SampleFormat::Npy),
+        Some(other) => bail!("cannot tell the format from `.{other}`; pass --format csv|png|npy"),
+    }
 }
 
 pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
-    if args.n < 1 {
-        bail!("--n must be at least 1, got {}", args.n);
-    }
+    let format = format_of(&args)?;
     let ck = run_dir::checkpoint_path(&args.run);
     if !ck.exists() {
         bail!(
@@ -43,13 +80,50 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
         .unwrap_or_else(|| "auto".into());
     let device = super::resolve_device(cli_device, &config_device)?;
     let trainer = Trainer::resume(&ck, device)?;
+    let is_image = gan_train::observe::is_image_shape(&trainer.source.sample_shape());
+    let n = args.n.unwrap_or(if is_image { 64 } else { 2500 });
+    if n < 1 {
+        bail!("--n must be at least 1, got {n}");
+    }
     tch::manual_seed(args.seed);
-    let samples = trainer.sample(args.n).to_kind(Kind::Double).flatten(1, -1);
+    let z = gan_train::latent::latent_noise(
+        n,
+        trainer.generator.latent_dim(),
+        args.truncation,
+        device,
+    )?;
+    // EMA weights when the run keeps them (train.ema), as for evaluation.
+    let samples = trainer.with_sampling_weights(|| {
+        tch::no_grad(|| trainer.generator.generate(&z, None, false)).to_device(Device::Cpu)
+    });
+    match format {
+        SampleFormat::Png => {
+            if !is_image {
+                bail!("--format png needs an image run; this run's samples have shape {:?} (use csv or npy)",
+                    trainer.source.sample_shape());
+            }
+            let nrow = args.nrow.unwrap_or_else(|| default_nrow(n as usize));
+            write_grid_png(&samples, nrow, &args.out)?;
+        }
+        SampleFormat::Npy => {
+            gan_train::checkpoint::write_atomically(&args.out, &npy_bytes(&samples)?)?;
+        }
+        SampleFormat::Csv => write_csv(&samples, &args.out)?,
+    }
+    println!(
+        "wrote {n} samples of shape {:?} to {} ({format:?})",
+        &samples.size()[1..],
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn write_csv(samples: &Tensor, path: &Path) -> Result<()> {
+    let samples = samples.to_kind(Kind::Double).flatten(1, -1);
     let dim = samples.size()[1];
     let values: Vec<f64> = Vec::try_from(samples.flatten(0, -1)).context("reading samples")?;
     let mut out = std::io::BufWriter::new(
-        std::fs::File::create(&args.out)
-            .with_context(|| format!("creating {}", args.out.display()))?,
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
     );
     let header: Vec<String> = (0..dim).map(|i| format!("x{i}")).collect();
     writeln!(out, "{}", header.join(","))?;
@@ -58,10 +132,5 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
         writeln!(out, "{}", cells.join(","))?;
     }
     out.flush()?;
-    println!(
-        "wrote {} samples of dimension {dim} to {}",
-        args.n,
-        args.out.display()
-    );
     Ok(())
 }

@@ -133,6 +133,13 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
             log.snapshot_every,
             trainer.config.data.toy.clone(),
         )),
+        Box::new(observe::Snapshots2d::new(
+            &dir,
+            log.snapshot_every,
+            trainer.config.data.toy.clone(),
+        )),
+        Box::new(observe::SampleGrid::new(&dir, log.samples_every)),
+        Box::new(observe::FidLog::new(&dir, log.fid_every, log.fid_samples)),
         Box::new(observe::Checkpointer::new(&dir, log.checkpoint_every)),
         Box::new(observe::Progress::new(
             trainer.config.train.steps,
@@ -187,7 +194,8 @@ fn summarise(trainer: &Trainer, dir: &Path, seconds: f64) -> Result<()> {
         match target {
             Some((tm, ts)) => {
                 let (em, es) = (
-                    (mean - tm).abs() / tm.abs().max(1e-12),
+                    // Relative to |μ|, or to σ when the target mean is (near) zero.
+                    (mean - tm).abs() / tm.abs().max(ts),
                     (std - ts).abs() / ts,
                 );
                 println!(
@@ -205,6 +213,22 @@ fn summarise(trainer: &Trainer, dir: &Path, seconds: f64) -> Result<()> {
             }
             None => println!("  generator mean {mean:.4}, std {std:.4}"),
         }
+    }
+    if let Some(r) =
+        gan_train::toy_eval::evaluate_modes(trainer, gan_train::toy_eval::MODE_EVAL_SAMPLES)?
+    {
+        println!(
+            "  modes covered {} / {}, high-quality samples {:.1}%, reverse KL {:.4} ({} samples)",
+            r.modes_covered,
+            r.total_modes,
+            r.high_quality_fraction * 100.0,
+            r.reverse_kl,
+            r.num_samples
+        );
+        summary["modes_covered"] = r.modes_covered.into();
+        summary["total_modes"] = r.total_modes.into();
+        summary["high_quality_fraction"] = r.high_quality_fraction.into();
+        summary["reverse_kl"] = r.reverse_kl.into();
     }
     let json = serde_json::to_string_pretty(&summary)?;
     gan_train::checkpoint::write_atomically(&dir.join("summary.json"), json.as_bytes())?;

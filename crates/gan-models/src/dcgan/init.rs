@@ -12,13 +12,18 @@ pub const DCGAN_INIT_STD: f64 = 0.02;
 /// - batch-norm and virtual-batch-norm layers (layer name starting with `bn` or `vbn`):
 ///   weight `N(1, 0.02)`, bias 0.
 ///
+/// Variables are visited in name order, so a fixed torch seed gives fixed weights.
 /// Everything else (linear layers, minibatch-discrimination tensors, embeddings, running
 /// statistics, VBN reference noise) is left untouched. Returns the number of tensors
 /// re-initialised.
 pub fn init_dcgan_weights(vs: &nn::VarStore) -> usize {
     let mut count = 0;
+    // `variables()` is a HashMap: sort by name so the draws, and hence the weights, are
+    // the same for the same seed in every process.
+    let mut vars: Vec<_> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
     tch::no_grad(|| {
-        for (name, mut t) in vs.variables() {
+        for (name, mut t) in vars {
             let mut parts = name.rsplit('.');
             let leaf = parts.next().unwrap_or("");
             let layer = parts.next().unwrap_or("");

@@ -1,11 +1,12 @@
 //! The per-step metrics file of a run (`metrics.csv`).
 //!
 //! Columns: the [`StepStats`] fields, plus the generator's sample mean and standard
-//! deviation for 1-D data. On resume, rows past the checkpoint's step are dropped
+//! deviation for 1-D data, and for 2-D toy data the mode coverage (`modes` covered,
+//! `hq` fraction of high-quality samples, `reverse_kl`; see [`crate::toy_eval`]). On resume, rows past the checkpoint's step are dropped
 //! first, so the file of a resumed run equals that of an uninterrupted one.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use tch::Kind;
@@ -16,7 +17,8 @@ use crate::trainer::{StepStats, Trainer};
 
 /// File name of the metrics log inside a run directory.
 pub const METRICS_FILE: &str = "metrics.csv";
-const HEADER: &str = "step,d_loss,g_loss,d_real,d_fake,d_fake_g,g_grad_norm,g_mean,g_std";
+const HEADER: &str =
+    "step,d_loss,g_loss,d_real,d_fake,d_fake_g,g_grad_norm,g_mean,g_std,modes,hq,reverse_kl";
 /// Samples drawn to estimate the generator's mean and std for 1-D data.
 const MOMENT_SAMPLES: i64 = 4096;
 
@@ -36,19 +38,43 @@ impl MetricsLog {
         }
     }
 
-    /// Keep only the rows with `step <= last_step` (and the header).
+    /// Keep only the header and the complete rows with `step <= last_step` that lie on
+    /// the `every` grid. A row torn by a crash (no final newline, or fewer cells than the
+    /// header) is dropped too.
     fn truncate_after(&self, last_step: u64) -> Result<()> {
-        let file = match File::open(&self.path) {
-            Ok(f) => f,
+        let text = match std::fs::read(&self.path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(TrainError::io("reading", &self.path, e)),
         };
+        // Rows must have as many cells as the file's own header (an older file may have
+        // fewer columns than this version writes).
+        let columns = text
+            .lines()
+            .find(|l| l.starts_with("step,"))
+            .unwrap_or(HEADER)
+            .split(',')
+            .count();
         let mut kept = String::new();
-        for line in BufReader::new(file).lines() {
-            let line = line.map_err(|e| TrainError::io("reading", &self.path, e))?;
-            let step: Option<u64> = line.split(',').next().and_then(|s| s.parse().ok());
-            if step.is_none_or(|s| s <= last_step) {
-                kept.push_str(&line);
+        // Only lines that end in '\n' are complete; `split_terminator` would keep a torn tail.
+        let complete = match text.rfind('\n') {
+            Some(end) => &text[..=end],
+            None => "",
+        };
+        for line in complete.lines() {
+            let keep = if line.starts_with("step,") {
+                true
+            } else {
+                let cells: Vec<&str> = line.split(',').collect();
+                let step: Option<u64> = cells[0].parse().ok();
+                // Off-grid rows are the final row of a run stopped by `--steps`; an
+                // uninterrupted run has none there, so a resumed one must not either.
+                cells.len() == columns
+                    && step.is_some_and(|s| s <= last_step && s % self.every == 0)
+                    && cells[1..].iter().all(|c| c.parse::<f64>().is_ok())
+            };
+            if keep {
+                kept.push_str(line);
                 kept.push('\n');
             }
         }
@@ -71,7 +97,8 @@ pub fn generator_moments_1d(trainer: &Trainer, n: i64) -> (f64, f64) {
 impl Observer for MetricsLog {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
         self.truncate_after(trainer.step)?;
-        let fresh = !self.path.exists();
+        // A file without its header (e.g. killed right after creating it) starts over.
+        let fresh = std::fs::metadata(&self.path).map_or(true, |m| m.len() == 0);
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -80,6 +107,8 @@ impl Observer for MetricsLog {
         let mut out = BufWriter::new(file);
         if fresh {
             writeln!(out, "{HEADER}").map_err(|e| TrainError::io("writing", &self.path, e))?;
+            out.flush()
+                .map_err(|e| TrainError::io("writing", &self.path, e))?;
         }
         self.out = Some(out);
         Ok(())
@@ -90,10 +119,22 @@ impl Observer for MetricsLog {
             return Ok(());
         }
         let (g_mean, g_std) = generator_moments_1d(trainer, MOMENT_SAMPLES);
+        // 2-D toy data: mode coverage on 2,500 samples (NaN otherwise).
+        let (modes, hq, rkl) = crate::toy_eval::evaluate_modes(
+            trainer,
+            crate::toy_eval::MODE_EVAL_SAMPLES,
+        )?
+        .map_or((f64::NAN, f64::NAN, f64::NAN), |r| {
+            (
+                r.modes_covered as f64,
+                r.high_quality_fraction,
+                r.reverse_kl,
+            )
+        });
         if let Some(out) = self.out.as_mut() {
             writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{}",
                 s.step,
                 s.d_loss,
                 s.g_loss,
@@ -102,9 +143,16 @@ impl Observer for MetricsLog {
                 s.d_fake_g,
                 s.g_grad_norm,
                 g_mean,
-                g_std
+                g_std,
+                modes,
+                hq,
+                rkl
             )
             .map_err(|e| TrainError::io("writing", &self.path, e))?;
+            // Flush every row: a checkpoint written after this step must never be ahead
+            // of the rows on disk, or a crash would leave a gap in the resumed file.
+            out.flush()
+                .map_err(|e| TrainError::io("writing", &self.path, e))?;
         }
         Ok(())
     }
@@ -150,4 +198,35 @@ pub fn read_metrics(path: &std::path::Path) -> Result<(Vec<String>, Vec<MetricsR
         rows.push(MetricsRow { step, values });
     }
     Ok((header, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_truncation_drops_late_off_grid_and_torn_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = MetricsLog::new(dir.path(), 10);
+        let row = |s: u64| format!("{s},1,2,3,4,5,6,7,8,NaN,NaN,NaN\n");
+        let text = format!(
+            "{HEADER}\n{}{}{}{}{}30,1,2",
+            row(10),
+            row(20),
+            row(25),    // the final row of a run stopped by `--steps 25`
+            "20,1,2\n", // too few cells
+            row(40),
+        );
+        std::fs::write(&log.path, text).unwrap();
+        log.truncate_after(30).unwrap();
+        let kept = std::fs::read_to_string(&log.path).unwrap();
+        assert_eq!(kept, format!("{HEADER}\n{}{}", row(10), row(20)));
+        // An older file with fewer columns keeps its rows.
+        std::fs::write(&log.path, "step,d_loss\n10,0.5\n20,0.25\n").unwrap();
+        log.truncate_after(10).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&log.path).unwrap(),
+            "step,d_loss\n10,0.5\n"
+        );
+    }
 }

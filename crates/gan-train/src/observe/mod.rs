@@ -5,15 +5,21 @@
 
 mod checkpointer;
 mod diagnostics;
+mod fid_log;
 mod metrics_log;
 mod progress;
+mod sample_grid;
 mod snapshots_1d;
+mod snapshots_2d;
 
 pub use checkpointer::Checkpointer;
 pub use diagnostics::Diagnostics;
+pub use fid_log::{FidLog, FID_FILE};
 pub use metrics_log::{generator_moments_1d, read_metrics, MetricsLog, MetricsRow, METRICS_FILE};
 pub use progress::Progress;
+pub use sample_grid::{is_image_shape, SampleGrid, GRID_SAMPLES};
 pub use snapshots_1d::Snapshots1d;
+pub use snapshots_2d::{scatter_gif, scatter_grid_png, ScatterFrame, Snapshots2d};
 
 use crate::error::{Result, TrainError};
 use crate::trainer::{StepStats, Trainer};

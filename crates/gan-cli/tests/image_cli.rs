@@ -1,0 +1,163 @@
+//! `gan train` / `gan sample` / `gan eval` on an image run, with the real binary: a tiny
+//! DCGAN on a 28×28 IDX fixture, PNG / NPY / CSV samples with truncation, and the FID /
+//! KID / IS report (with a small untrained classifier placed where `gan eval` looks).
+
+use std::path::Path;
+use std::process::Command;
+
+use gan_train::classifier::{classifier_path, Classifier, ClassifierConfig};
+
+fn gan(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gan"))
+        .args(args)
+        .current_dir(cwd)
+        .env("GAN_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+/// `<dir>/mnist/` with 32 train and test images.
+fn write_mnist_fixture(dir: &Path) {
+    let d = dir.join("mnist");
+    std::fs::create_dir_all(&d).unwrap();
+    let n = 32u32;
+    let mut images: Vec<u8> = [2051u32, n, 28, 28]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    let mut labels: Vec<u8> = [2049u32, n].iter().flat_map(|v| v.to_be_bytes()).collect();
+    for i in 0..n as usize {
+        labels.push((i % 10) as u8);
+        images.extend((0..784).map(|j| ((i * 13 + j * 5) % 256) as u8));
+    }
+    for split in ["train", "t10k"] {
+        std::fs::write(d.join(format!("{split}-images-idx3-ubyte")), &images).unwrap();
+        std::fs::write(d.join(format!("{split}-labels-idx1-ubyte")), &labels).unwrap();
+    }
+}
+
+#[test]
+fn image_run_samples_and_evaluates() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    write_mnist_fixture(&data);
+    let config = format!(
+        r#"
+        name = "img"
+        [data.dataset]
+        name = "mnist"
+        dir = "{}"
+        [generator]
+        kind = "dcgan"
+        latent_dim = 8
+        ngf = 4
+        [discriminator]
+        kind = "dcgan"
+        ndf = 4
+        [train]
+        steps = 3
+        batch_size = 8
+        device = "cpu"
+        threads = 1
+        [log]
+        every = 1
+        samples_every = 0
+        fid_every = 2
+        fid_samples = 16
+        "#,
+        data.display()
+    );
+    std::fs::write(tmp.path().join("c.toml"), config).unwrap();
+    // FID logging without a classifier only warns.
+    ok(&gan(&["train", "-c", "c.toml", "--out", "run"], tmp.path()));
+    let run = tmp.path().join("run");
+    assert!(run.join("samples").join("final.png").is_file());
+    assert!(!run.join("fid.csv").exists());
+
+    ok(&gan(
+        &[
+            "sample",
+            "--run",
+            "run",
+            "--n",
+            "10",
+            "--out",
+            "g.png",
+            "--truncation",
+            "1.0",
+        ],
+        tmp.path(),
+    ));
+    // PNG header: width and height are big-endian u32s at bytes 16..24 (IHDR).
+    let png = std::fs::read(tmp.path().join("g.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), (4 * 30 + 2, 3 * 30 + 2));
+
+    ok(&gan(
+        &[
+            "sample", "--run", "run", "--n", "5", "--out", "s.bin", "--format", "npy",
+        ],
+        tmp.path(),
+    ));
+    let npy = std::fs::read(tmp.path().join("s.bin")).unwrap();
+    let hlen = u16::from_le_bytes([npy[8], npy[9]]) as usize;
+    assert!(String::from_utf8_lossy(&npy[10..10 + hlen]).contains("(5, 1, 28, 28)"));
+    assert_eq!(npy.len(), 10 + hlen + 5 * 784 * 4);
+
+    ok(&gan(
+        &["sample", "--run", "run", "--n", "3", "--out", "s.csv"],
+        tmp.path(),
+    ));
+    let csv = std::fs::read_to_string(tmp.path().join("s.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert_eq!(csv.lines().next().unwrap().split(',').count(), 784);
+
+    // `gan eval` needs the dataset's classifier and says how to get one.
+    let out = gan(&["eval", "--run", "run", "--n", "20"], tmp.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gan classifier train --data mnist"));
+
+    let c = Classifier::new(
+        ClassifierConfig {
+            width: 2,
+            feature_dim: 4,
+            ..ClassifierConfig::for_dataset(gan_data::DatasetName::Mnist)
+        },
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    c.save(&classifier_path(&data, gan_data::DatasetName::Mnist))
+        .unwrap();
+    let text = ok(&gan(&["eval", "--run", "run", "--n", "20"], tmp.path()));
+    assert!(text.contains("NOT with published"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("eval.json")).unwrap()).unwrap();
+    for key in ["fid", "kid_mean", "inception_score"] {
+        assert!(report[key].as_f64().unwrap().is_finite(), "{key}: {report}");
+    }
+    assert_eq!(report["n_generated"], 20);
+
+    // With the classifier in place, training logs FID.
+    ok(&gan(
+        &["train", "-c", "c.toml", "--out", "run2"],
+        tmp.path(),
+    ));
+    let fid = std::fs::read_to_string(tmp.path().join("run2").join("fid.csv")).unwrap();
+    let steps: Vec<&str> = fid
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(steps, ["0", "2", "3"]);
+}

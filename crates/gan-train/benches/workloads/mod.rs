@@ -1,0 +1,692 @@
+//! Benchmark workloads shared by the criterion suite (`benches/training.rs`) and the JSON
+//! runner (`examples/bench_steps.rs`), each in up to three implementations:
+//!
+//! - `plain`: a hand-written tch loop (`tch::nn` layers, libtorch's own `nn::Adam`), the
+//!   baseline a user would write without gan-rs;
+//! - `trainer`: [`Trainer::train_step`] built from an experiment config (trait objects,
+//!   gan-train's own Adam, per-step statistics);
+//! - `loop`: [`Trainer::run`] with the observers `gan train` uses for logging, metrics and
+//!   checkpoints, so the loop's own overhead shows against `trainer`.
+//!
+//! Every definition here is mirrored exactly by `scripts/bench_pytorch.py`:
+//!
+//! - `toy_mlp`: G(z) = a·z + b (1-D), D = Linear(1,32)–LeakyReLU(0.2)–Linear(32,32)–
+//!   LeakyReLU(0.2)–Linear(32,1); batch 256; real data N(4, 1.25²); non-saturating
+//!   BCE-with-logits; Adam lr 5e-3, β (0.5, 0.999) (the `configs/gaussian1d.toml` game).
+//! - `dcgan32`, `dcgan64`: PyTorch's DCGAN example for 3×32×32 / 3×64×64 images, nz = 100,
+//!   ngf = ndf = 64, batch 64, N(0, 0.02) init, non-saturating BCE-with-logits, Adam 2e-4,
+//!   β (0.5, 0.999); real batches are `index_select`ed from a synthetic in-memory set of
+//!   [`DATASET_SIZE`] images along a shuffled permutation.
+//! - `sample32`, `sample64`: one generator forward pass (eval mode, no grad) on 64 latents.
+//! - `loader32`: one 64-image batch from a [`ShuffledLoader`] over the synthetic 32×32 set.
+//!
+//! One "step" is one generator update (after one discriminator update) for the training
+//! workloads, one forward pass for sampling and one batch for the loader. Both the D step
+//! and the G step draw fresh noise, as the [`Trainer`] does.
+
+#![allow(dead_code)] // each including target uses a different subset
+
+use std::error::Error;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
+
+use gan_data::{ImageDataset, ShuffledLoader, Source};
+use gan_models::{init_dcgan_weights, DcganConfig};
+use gan_train::observe::{self, Observer};
+use gan_train::{ExperimentConfig, Optimizer, Trainer};
+use tch::nn::{self, Module, ModuleT, OptimizerConfig as _};
+use tch::{Device, Kind, Tensor};
+
+/// Errors of a benchmark run (a binary, not a library: one boxed error type is enough).
+pub type BenchResult<T> = Result<T, Box<dyn Error>>;
+
+/// Images in the synthetic image datasets.
+pub const DATASET_SIZE: i64 = 1024;
+/// Batch size of the toy workload.
+pub const TOY_BATCH: i64 = 256;
+/// Batch size of the image workloads.
+pub const IMAGE_BATCH: i64 = 64;
+/// Seed of every benchmark (weights, data, noise).
+pub const SEED: u64 = 1;
+
+/// What is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    ToyMlp,
+    Dcgan32,
+    Dcgan64,
+    Sample32,
+    Sample64,
+    Loader32,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 6] = [
+        Workload::ToyMlp,
+        Workload::Dcgan32,
+        Workload::Dcgan64,
+        Workload::Sample32,
+        Workload::Sample64,
+        Workload::Loader32,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::ToyMlp => "toy_mlp",
+            Workload::Dcgan32 => "dcgan32",
+            Workload::Dcgan64 => "dcgan64",
+            Workload::Sample32 => "sample32",
+            Workload::Sample64 => "sample64",
+            Workload::Loader32 => "loader32",
+        }
+    }
+
+    /// Samples per step (images/s = steps/s × this).
+    pub fn batch(self) -> i64 {
+        match self {
+            Workload::ToyMlp => TOY_BATCH,
+            _ => IMAGE_BATCH,
+        }
+    }
+
+    /// Image side length of the image workloads.
+    fn image_size(self) -> i64 {
+        match self {
+            Workload::Dcgan64 | Workload::Sample64 => 64,
+            _ => 32,
+        }
+    }
+
+    /// The implementations this workload has.
+    pub fn impls(self) -> &'static [Impl] {
+        match self {
+            Workload::ToyMlp | Workload::Dcgan32 | Workload::Dcgan64 => {
+                &[Impl::Plain, Impl::Trainer, Impl::Loop]
+            }
+            _ => &[Impl::Plain, Impl::Trainer],
+        }
+    }
+}
+
+impl FromStr for Workload {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Workload::ALL
+            .into_iter()
+            .find(|w| w.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Workload::ALL.iter().map(|w| w.name()).collect();
+                format!("unknown workload `{s}` (expected one of {names:?})")
+            })
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which implementation of a workload runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impl {
+    Plain,
+    Trainer,
+    Loop,
+}
+
+impl Impl {
+    pub fn name(self) -> &'static str {
+        match self {
+            Impl::Plain => "plain",
+            Impl::Trainer => "trainer",
+            Impl::Loop => "loop",
+        }
+    }
+}
+
+impl FromStr for Impl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Impl::Plain, Impl::Trainer, Impl::Loop]
+            .into_iter()
+            .find(|i| i.name() == s)
+            .ok_or_else(|| format!("unknown implementation `{s}` (plain, trainer or loop)"))
+    }
+}
+
+/// Something that can run `n` steps of a workload.
+pub trait Runner {
+    fn run(&mut self, n: u64) -> BenchResult<()>;
+}
+
+/// Build `imp` of `workload` on `device` with `threads` intra-op threads. `scratch` holds
+/// synthetic data files and run directories; it must outlive the runner.
+pub fn build(
+    workload: Workload,
+    imp: Impl,
+    device: Device,
+    threads: i32,
+    scratch: &Path,
+) -> BenchResult<Box<dyn Runner>> {
+    tch::set_num_threads(threads);
+    Ok(match (workload, imp) {
+        (Workload::ToyMlp, Impl::Plain) => Box::new(PlainToy::new(device)),
+        (Workload::Dcgan32 | Workload::Dcgan64, Impl::Plain) => {
+            Box::new(PlainDcgan::new(workload.image_size(), device))
+        }
+        (Workload::Sample32 | Workload::Sample64, Impl::Plain) => {
+            Box::new(PlainSample(PlainDcgan::new(workload.image_size(), device)))
+        }
+        (Workload::Loader32, Impl::Plain) => Box::new(PlainLoader::new(32)),
+        (Workload::Loader32, _) => Box::new(LoaderRunner(ShuffledLoader::new(
+            synthetic_images(32)?,
+            SEED,
+            true,
+        )?)),
+        (w, Impl::Trainer) => {
+            let t = build_trainer(w, device, threads, scratch)?;
+            if matches!(w, Workload::Sample32 | Workload::Sample64) {
+                Box::new(TrainerSample(t))
+            } else {
+                Box::new(TrainerStep(t))
+            }
+        }
+        (w, Impl::Loop) => Box::new(TrainerLoop {
+            trainer: build_trainer(w, device, threads, scratch)?,
+            dir: scratch.join(format!("run-{w}")),
+        }),
+    })
+}
+
+// ---------------------------------------------------------------- synthetic data
+
+/// [`DATASET_SIZE`] random 3×`size`×`size` images in [−1, 1] with labels, from [`SEED`].
+pub fn synthetic_images(size: i64) -> BenchResult<ImageDataset> {
+    tch::manual_seed(SEED as i64);
+    let images = Tensor::rand([DATASET_SIZE, 3, size, size], tch::kind::FLOAT_CPU) * 2.0 - 1.0;
+    let labels = Tensor::randint(10, [DATASET_SIZE], (Kind::Int64, Device::Cpu));
+    Ok(ImageDataset::new(images, labels, 10)?)
+}
+
+/// Write a synthetic CIFAR-10 (five binary batch files, [`DATASET_SIZE`] records in all)
+/// under `dir/cifar10/cifar-10-batches-bin`, so a config can name `cifar10` with `dir`.
+fn write_synthetic_cifar(dir: &Path) -> BenchResult<()> {
+    let bin = dir.join("cifar10").join("cifar-10-batches-bin");
+    std::fs::create_dir_all(&bin)?;
+    let per_file = (DATASET_SIZE / 5) as usize;
+    let mut state = SEED.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for i in 1..=5 {
+        let mut bytes = Vec::with_capacity(per_file * 3073);
+        for r in 0..per_file {
+            bytes.push((r % 10) as u8);
+            for _ in 0..3072 {
+                // xorshift64: cheap, deterministic pixel noise.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                bytes.push((state >> 56) as u8);
+            }
+        }
+        std::fs::write(bin.join(format!("data_batch_{i}.bin")), bytes)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- gan-rs Trainer
+
+/// The experiment config of a training workload (the toy one mirrors
+/// `configs/gaussian1d.toml`, the image one `configs/dcgan-cifar10.toml`).
+pub fn config_toml(workload: Workload, threads: i32, data_dir: &Path) -> String {
+    let common = format!(
+        "seed = {SEED}\n[loss]\nkind = \"non_saturating\"\n[train]\nsteps = 1000000000\nd_steps = 1\nthreads = {threads}\n"
+    );
+    match workload {
+        Workload::ToyMlp => format!(
+            "name = \"bench-toy-mlp\"\n{common}batch_size = {TOY_BATCH}\n\
+             [data.toy]\nkind = \"gaussian\"\nmean = 4.0\nstd = 1.25\n\
+             [generator]\nkind = \"linear\"\n\
+             [discriminator]\nkind = \"mlp\"\nhidden = [32, 32]\nactivation = \"leaky_relu\"\n\
+             [optim.generator]\nkind = \"adam\"\nlr = 5e-3\nbeta1 = 0.5\nbeta2 = 0.999\n\
+             [optim.discriminator]\nkind = \"adam\"\nlr = 5e-3\nbeta1 = 0.5\nbeta2 = 0.999\n\
+             [log]\nevery = 10\nsnapshot_every = 100\ncheckpoint_every = 1000\n"
+        ),
+        _ => format!(
+            "name = \"bench-dcgan\"\n{common}batch_size = {IMAGE_BATCH}\n\
+             [data.dataset]\nname = \"cifar10\"\ndir = {dir:?}\n\
+             [generator]\nkind = \"dcgan\"\nlatent_dim = 100\nngf = 64\nnorm = \"batch\"\n\
+             [discriminator]\nkind = \"dcgan\"\nndf = 64\n\
+             [optim.generator]\nkind = \"adam\"\nlr = 2e-4\nbeta1 = 0.5\nbeta2 = 0.999\n\
+             [optim.discriminator]\nkind = \"adam\"\nlr = 2e-4\nbeta1 = 0.5\nbeta2 = 0.999\n\
+             [log]\nevery = 50\nsamples_every = 500\ncheckpoint_every = 2000\n",
+            dir = data_dir.display().to_string()
+        ),
+    }
+}
+
+/// A [`Trainer`] for `workload`. The 32×32 DCGAN is built from its config over a synthetic
+/// CIFAR-10 on disk; the 64×64 one (no 64×64 dataset is wired to configs yet) from the same
+/// config with networks, optimizers and source swapped for 64×64 ones through the
+/// trainer's public fields.
+pub fn build_trainer(
+    workload: Workload,
+    device: Device,
+    threads: i32,
+    scratch: &Path,
+) -> BenchResult<Trainer> {
+    if workload != Workload::ToyMlp && !scratch.join("cifar10").exists() {
+        write_synthetic_cifar(scratch)?;
+    }
+    let config = ExperimentConfig::from_toml_str(&config_toml(workload, threads, scratch), &[])?;
+    let mut t = Trainer::new(config, device)?;
+    if workload.image_size() == 64 && workload != Workload::ToyMlp {
+        let cfg = DcganConfig::new(3, 64);
+        tch::manual_seed(SEED as i64);
+        let gen_vs = nn::VarStore::new(device);
+        let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
+        init_dcgan_weights(&gen_vs);
+        let disc_vs = nn::VarStore::new(device);
+        let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
+        init_dcgan_weights(&disc_vs);
+        t.opt_g = Optimizer::new(&t.config.optim.generator, gen_vs.trainable_variables());
+        t.opt_d = Optimizer::new(&t.config.optim.discriminator, disc_vs.trainable_variables());
+        t.generator = Box::new(g);
+        t.discriminator = Box::new(d);
+        t.gen_vs = gen_vs;
+        t.disc_vs = disc_vs;
+        t.source = Box::new(ShuffledLoader::new(synthetic_images(64)?, SEED, true)?);
+    }
+    Ok(t)
+}
+
+/// `Trainer::train_step`, nothing else.
+pub struct TrainerStep(pub Trainer);
+
+impl Runner for TrainerStep {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        for _ in 0..n {
+            self.0.train_step()?;
+        }
+        Ok(())
+    }
+}
+
+/// `Trainer::sample` of one image batch.
+pub struct TrainerSample(pub Trainer);
+
+impl Runner for TrainerSample {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        for _ in 0..n {
+            let _ = self.0.sample(IMAGE_BATCH);
+        }
+        Ok(())
+    }
+}
+
+/// `Trainer::run` with the logging, metrics, progress and checkpoint observers of
+/// `gan train` at the config's `[log]` settings (the final checkpoint included).
+pub struct TrainerLoop {
+    pub trainer: Trainer,
+    pub dir: std::path::PathBuf,
+}
+
+impl Runner for TrainerLoop {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let log = self.trainer.config.log.clone();
+        let steps = self.trainer.step + n;
+        self.trainer.config.train.steps = steps;
+        let mut observers: Vec<Box<dyn Observer>> = vec![
+            Box::new(observe::MetricsLog::new(&self.dir, log.every)),
+            Box::new(observe::Diagnostics::new(&self.dir, log.every)),
+            Box::new(observe::Checkpointer::new(&self.dir, log.checkpoint_every)),
+            Box::new(observe::Progress::new(steps, log.every, true)),
+        ];
+        self.trainer.run(&mut observers, &AtomicBool::new(false))?;
+        Ok(())
+    }
+}
+
+/// Batches of a [`ShuffledLoader`].
+pub struct LoaderRunner(pub ShuffledLoader);
+
+impl Runner for LoaderRunner {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        for _ in 0..n {
+            let _ = self.0.next_batch(IMAGE_BATCH)?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- plain tch loops
+
+/// Non-saturating D loss: BCE-with-logits, real → 1, fake → 0.
+fn d_loss(real: &Tensor, fake: &Tensor) -> Tensor {
+    real.binary_cross_entropy_with_logits::<Tensor>(
+        &real.ones_like(),
+        None,
+        None,
+        tch::Reduction::Mean,
+    ) + fake.binary_cross_entropy_with_logits::<Tensor>(
+        &fake.zeros_like(),
+        None,
+        None,
+        tch::Reduction::Mean,
+    )
+}
+
+/// Non-saturating G loss: `mean(softplus(−D(G(z))))`.
+fn g_loss(fake_score: &Tensor) -> Tensor {
+    (-fake_score).softplus().mean(Kind::Float)
+}
+
+/// LeakyReLU(0.2) as one kernel each way: tch only binds `leaky_relu` with the default
+/// slope 0.01, and `prelu` with a constant one-element weight computes exactly
+/// `max(x, 0) + 0.2·min(x, 0)`.
+fn leaky_relu(device: Device) -> impl Fn(&Tensor) -> Tensor + Send {
+    let slope = Tensor::from_slice(&[0.2f32]).to_device(device);
+    move |x| x.prelu(&slope)
+}
+
+fn adam(vs: &nn::VarStore, lr: f64) -> nn::Optimizer {
+    nn::Adam {
+        beta1: 0.5,
+        beta2: 0.999,
+        wd: 0.0,
+        eps: 1e-8,
+        amsgrad: false,
+    }
+    .build(vs, lr)
+    .expect("building Adam over a var store cannot fail")
+}
+
+/// The toy MLP GAN as a plain tch loop.
+pub struct PlainToy {
+    device: Device,
+    _g_vs: nn::VarStore,
+    _d_vs: nn::VarStore,
+    a: Tensor,
+    b: Tensor,
+    d: nn::Sequential,
+    opt_g: nn::Optimizer,
+    opt_d: nn::Optimizer,
+}
+
+impl PlainToy {
+    pub fn new(device: Device) -> Self {
+        tch::manual_seed(SEED as i64);
+        let g_vs = nn::VarStore::new(device);
+        let a = g_vs.root().ones("a", &[1]);
+        let b = g_vs.root().zeros("b", &[1]);
+        let d_vs = nn::VarStore::new(device);
+        let p = d_vs.root();
+        let d = nn::seq()
+            .add(nn::linear(&p / "fc0", 1, 32, Default::default()))
+            .add_fn(leaky_relu(device))
+            .add(nn::linear(&p / "fc1", 32, 32, Default::default()))
+            .add_fn(leaky_relu(device))
+            .add(nn::linear(&p / "out", 32, 1, Default::default()));
+        let opt_g = adam(&g_vs, 5e-3);
+        let opt_d = adam(&d_vs, 5e-3);
+        PlainToy {
+            device,
+            _g_vs: g_vs,
+            _d_vs: d_vs,
+            a,
+            b,
+            d,
+            opt_g,
+            opt_d,
+        }
+    }
+
+    /// One D update and one G update; returns (d_loss, g_loss).
+    pub fn step(&mut self) -> (f64, f64) {
+        let opts = (Kind::Float, self.device);
+        let real = Tensor::randn([TOY_BATCH, 1], opts) * 1.25 + 4.0;
+        let z = Tensor::randn([TOY_BATCH, 1], opts);
+        let fake = (&z * &self.a + &self.b).detach();
+        let ld = d_loss(
+            &self.d.forward(&real).squeeze_dim(1),
+            &self.d.forward(&fake).squeeze_dim(1),
+        );
+        self.opt_d.backward_step(&ld);
+        let z = Tensor::randn([TOY_BATCH, 1], opts);
+        let fake = &z * &self.a + &self.b;
+        let lg = g_loss(&self.d.forward(&fake).squeeze_dim(1));
+        self.opt_g.backward_step(&lg);
+        (ld.double_value(&[]), lg.double_value(&[]))
+    }
+}
+
+impl Runner for PlainToy {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        for _ in 0..n {
+            self.step();
+        }
+        Ok(())
+    }
+}
+
+fn bn(p: nn::Path, c: i64) -> nn::BatchNorm {
+    nn::batch_norm2d(p, c, Default::default())
+}
+
+/// PyTorch's DCGAN example networks for 3×`size`×`size` images, written out in `tch::nn`.
+pub struct PlainDcgan {
+    device: Device,
+    size: i64,
+    _g_vs: nn::VarStore,
+    _d_vs: nn::VarStore,
+    g: nn::SequentialT,
+    d: nn::SequentialT,
+    opt_g: nn::Optimizer,
+    opt_d: nn::Optimizer,
+    data: Tensor,
+    perm: Vec<i64>,
+    pos: usize,
+}
+
+impl PlainDcgan {
+    pub fn new(size: i64, device: Device) -> Self {
+        let (nz, ngf, ndf, nc) = (100, 64, 64, 3);
+        let mults: &[i64] = if size == 64 {
+            &[8, 4, 2, 1]
+        } else {
+            &[4, 2, 1]
+        };
+        tch::manual_seed(SEED as i64);
+        let g_vs = nn::VarStore::new(device);
+        let p = g_vs.root();
+        let mut g = nn::seq_t();
+        let mut c_in = nz;
+        for (i, m) in mults.iter().enumerate() {
+            let (stride, padding) = if i == 0 { (1, 0) } else { (2, 1) };
+            let cfg = nn::ConvTransposeConfig {
+                stride,
+                padding,
+                bias: false,
+                ..Default::default()
+            };
+            let w = m * ngf;
+            g = g
+                .add(nn::conv_transpose2d(
+                    &p / format!("convt{i}"),
+                    c_in,
+                    w,
+                    4,
+                    cfg,
+                ))
+                .add(bn(&p / format!("bn{i}"), w))
+                .add_fn(|x| x.relu());
+            c_in = w;
+        }
+        let out_cfg = nn::ConvTransposeConfig {
+            stride: 2,
+            padding: 1,
+            bias: false,
+            ..Default::default()
+        };
+        g = g
+            .add(nn::conv_transpose2d(&p / "out", c_in, nc, 4, out_cfg))
+            .add_fn(|x| x.tanh());
+        init_dcgan_weights(&g_vs);
+
+        let d_vs = nn::VarStore::new(device);
+        let p = d_vs.root();
+        let mut d = nn::seq_t();
+        let mut c_in = nc;
+        for (i, m) in mults.iter().rev().enumerate() {
+            let cfg = nn::ConvConfig {
+                stride: 2,
+                padding: 1,
+                bias: false,
+                ..Default::default()
+            };
+            let w = m * ndf;
+            d = d.add(nn::conv2d(&p / format!("conv{i}"), c_in, w, 4, cfg));
+            if i > 0 {
+                d = d.add(bn(&p / format!("bn{i}"), w));
+            }
+            d = d.add_fn(leaky_relu(device));
+            c_in = w;
+        }
+        let head = nn::ConvConfig {
+            bias: false,
+            ..Default::default()
+        };
+        d = d.add(nn::conv2d(&p / "out", c_in, 1, 4, head));
+        init_dcgan_weights(&d_vs);
+
+        let opt_g = adam(&g_vs, 2e-4);
+        let opt_d = adam(&d_vs, 2e-4);
+        tch::manual_seed(SEED as i64);
+        let data = Tensor::rand([DATASET_SIZE, nc, size, size], tch::kind::FLOAT_CPU) * 2.0 - 1.0;
+        PlainDcgan {
+            device,
+            size,
+            _g_vs: g_vs,
+            _d_vs: d_vs,
+            g,
+            d,
+            opt_g,
+            opt_d,
+            data,
+            perm: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// The next real batch (a shuffled pass over the synthetic set, as a loader would).
+    fn real_batch(&mut self) -> Tensor {
+        let n = IMAGE_BATCH as usize;
+        if self.pos + n > self.perm.len() {
+            self.perm = Vec::<i64>::try_from(&Tensor::randperm(DATASET_SIZE, tch::kind::INT64_CPU))
+                .unwrap_or_else(|_| (0..DATASET_SIZE).collect());
+            self.pos = 0;
+        }
+        let idx = Tensor::from_slice(&self.perm[self.pos..self.pos + n]);
+        self.pos += n;
+        self.data.index_select(0, &idx).to_device(self.device)
+    }
+
+    fn noise(&self) -> Tensor {
+        Tensor::randn([IMAGE_BATCH, 100, 1, 1], (Kind::Float, self.device))
+    }
+
+    /// One D update and one G update; returns (d_loss, g_loss).
+    pub fn step(&mut self) -> (f64, f64) {
+        let real = self.real_batch();
+        let fake = self.g.forward_t(&self.noise(), true).detach();
+        let ld = d_loss(
+            &self.d.forward_t(&real, true).reshape([-1]),
+            &self.d.forward_t(&fake, true).reshape([-1]),
+        );
+        self.opt_d.backward_step(&ld);
+        let fake = self.g.forward_t(&self.noise(), true);
+        let lg = g_loss(&self.d.forward_t(&fake, true).reshape([-1]));
+        self.opt_g.backward_step(&lg);
+        (ld.double_value(&[]), lg.double_value(&[]))
+    }
+
+    /// One batch of samples, eval mode, no grad, on the CPU.
+    pub fn sample(&self) -> Tensor {
+        tch::no_grad(|| self.g.forward_t(&self.noise(), false)).to_device(Device::Cpu)
+    }
+
+    pub fn image_size(&self) -> i64 {
+        self.size
+    }
+}
+
+impl Runner for PlainDcgan {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        for _ in 0..n {
+            self.step();
+        }
+        Ok(())
+    }
+}
+
+/// Generator forward passes of [`PlainDcgan`].
+pub struct PlainSample(pub PlainDcgan);
+
+impl Runner for PlainSample {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        for _ in 0..n {
+            let _ = self.0.sample();
+        }
+        Ok(())
+    }
+}
+
+/// A hand-written shuffled batcher: `randperm` per epoch and `index_select` per batch.
+pub struct PlainLoader {
+    data: Tensor,
+    labels: Tensor,
+    perm: Tensor,
+    pos: i64,
+}
+
+impl PlainLoader {
+    pub fn new(size: i64) -> Self {
+        tch::manual_seed(SEED as i64);
+        let data = Tensor::rand([DATASET_SIZE, 3, size, size], tch::kind::FLOAT_CPU) * 2.0 - 1.0;
+        let labels = Tensor::randint(10, [DATASET_SIZE], tch::kind::INT64_CPU);
+        PlainLoader {
+            data,
+            labels,
+            perm: Tensor::randperm(DATASET_SIZE, tch::kind::INT64_CPU),
+            pos: 0,
+        }
+    }
+}
+
+impl Runner for PlainLoader {
+    fn run(&mut self, n: u64) -> BenchResult<()> {
+        for _ in 0..n {
+            if self.pos + IMAGE_BATCH > DATASET_SIZE {
+                self.perm = Tensor::randperm(DATASET_SIZE, tch::kind::INT64_CPU);
+                self.pos = 0;
+            }
+            let idx = self.perm.narrow(0, self.pos, IMAGE_BATCH);
+            self.pos += IMAGE_BATCH;
+            let _ = (
+                self.data.index_select(0, &idx),
+                self.labels.index_select(0, &idx),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Peak resident set size of this process in MiB (`VmHWM`; Linux only).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

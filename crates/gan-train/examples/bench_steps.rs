@@ -1,0 +1,131 @@
+//! Machine-readable step timings of the gan-rs side of the PyTorch comparison: runs one
+//! implementation of one workload (see `benches/workloads/mod.rs`) and prints one JSON line
+//! with steps/s, images/s and the process's peak RSS. `cargo xtask bench` runs it once per
+//! (workload, implementation), each in a fresh process so the peak RSS is its own, next to
+//! `scripts/bench_pytorch.py`, which prints the same JSON for PyTorch.
+//!
+//! ```text
+//! cargo run --release -p gan-train --example bench_steps -- \
+//!     --workload dcgan32 --impl trainer [--device cpu|cuda] [--threads N] [--steps N] [--warmup N]
+//! ```
+
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use tch::Device;
+use workloads::{BenchResult, Impl, Workload};
+
+struct Args {
+    workload: Workload,
+    imp: Impl,
+    device: String,
+    threads: Option<i32>,
+    steps: u64,
+    warmup: u64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        workload: Workload::ToyMlp,
+        imp: Impl::Trainer,
+        device: "cpu".into(),
+        threads: None,
+        steps: 100,
+        warmup: 10,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let num = |v: String| -> Result<u64, String> {
+            v.parse()
+                .map_err(|_| format!("{flag}: `{v}` is not a count"))
+        };
+        match flag.as_str() {
+            "--workload" => args.workload = value()?.parse()?,
+            "--impl" => args.imp = value()?.parse()?,
+            "--device" => args.device = value()?,
+            "--threads" => args.threads = Some(num(value()?)? as i32),
+            "--steps" => args.steps = num(value()?)?.max(1),
+            "--warmup" => args.warmup = num(value()?)?,
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    if !args.workload.impls().contains(&args.imp) {
+        return Err(format!(
+            "workload {} has no `{}` implementation",
+            args.workload,
+            args.imp.name()
+        ));
+    }
+    Ok(args)
+}
+
+fn device_of(name: &str) -> Result<Device, String> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        "cuda" => Err("--device cuda: no CUDA device is available to libtorch".into()),
+        other => Err(format!("unknown device `{other}` (cpu or cuda)")),
+    }
+}
+
+fn sync(device: Device) {
+    if let Device::Cuda(i) = device {
+        tch::Cuda::synchronize(i as i64);
+    }
+}
+
+fn run(args: &Args) -> BenchResult<serde_json::Value> {
+    let device = device_of(&args.device)?;
+    // Same default as the trainer (`train.threads = 0`): 1 thread for toy data, else
+    // libtorch's default.
+    let threads = args.threads.unwrap_or(match args.workload {
+        Workload::ToyMlp => 1,
+        _ => tch::get_num_threads(),
+    });
+    let scratch = tempfile::tempdir()?;
+    let mut runner = workloads::build(args.workload, args.imp, device, threads, scratch.path())?;
+    runner.run(args.warmup)?;
+    sync(device);
+    let t = Instant::now();
+    runner.run(args.steps)?;
+    sync(device);
+    let seconds = t.elapsed().as_secs_f64();
+    let steps_per_s = args.steps as f64 / seconds;
+    Ok(serde_json::json!({
+        "side": "gan-rs",
+        "impl": args.imp.name(),
+        "workload": args.workload.name(),
+        "device": args.device,
+        "threads": tch::get_num_threads(),
+        "batch": args.workload.batch(),
+        "steps": args.steps,
+        "seconds": seconds,
+        "steps_per_s": steps_per_s,
+        "images_per_s": steps_per_s * args.workload.batch() as f64,
+        "peak_rss_mib": workloads::peak_rss_mib(),
+    }))
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(v) => {
+            println!("{v}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

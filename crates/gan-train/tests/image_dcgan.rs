@@ -1,0 +1,271 @@
+//! DCGAN image runs end to end on tiny on-disk fixtures (IDX for 28×28, CIFAR-10 binary
+//! for 32×32): config → networks → training steps with every loss and the seeds' tricks
+//! → fixed-noise PNG grids → checkpoint / resume.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+
+use tch::{Device, Kind, Tensor};
+
+use gan_train::observe::{Checkpointer, Observer, SampleGrid};
+use gan_train::{ExperimentConfig, Trainer};
+
+/// Torch's random generator is global: tests that seed it and then draw must not
+/// interleave, so each holds this lock.
+static TORCH_RNG: Mutex<()> = Mutex::new(());
+
+fn torch_lock() -> MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn be(v: u32) -> [u8; 4] {
+    v.to_be_bytes()
+}
+
+/// `<dir>/mnist/` with `n` 28×28 images (a bright square whose position depends on the
+/// label) in both splits.
+fn write_mnist_fixture(dir: &Path, n: usize) {
+    let d = dir.join("mnist");
+    std::fs::create_dir_all(&d).unwrap();
+    let mut images = Vec::new();
+    for v in [2051u32, n as u32, 28, 28] {
+        images.extend_from_slice(&be(v));
+    }
+    let mut labels = Vec::new();
+    for v in [2049u32, n as u32] {
+        labels.extend_from_slice(&be(v));
+    }
+    for i in 0..n {
+        let label = (i % 10) as u8;
+        labels.push(label);
+        let off = 2 + 2 * label as usize;
+        for y in 0..28 {
+            for x in 0..28 {
+                let inside = (off..off + 8).contains(&y) && (off..off + 8).contains(&x);
+                images.push(if inside { 255 } else { (i * 7 % 40) as u8 });
+            }
+        }
+    }
+    for split in ["train", "t10k"] {
+        std::fs::write(d.join(format!("{split}-images-idx3-ubyte")), &images).unwrap();
+        std::fs::write(d.join(format!("{split}-labels-idx1-ubyte")), &labels).unwrap();
+    }
+}
+
+/// `<dir>/cifar10/cifar-10-batches-bin/` with `per_batch` records in each batch file.
+fn write_cifar_fixture(dir: &Path, per_batch: usize) {
+    let d = dir.join("cifar10").join("cifar-10-batches-bin");
+    std::fs::create_dir_all(&d).unwrap();
+    let mut bytes = Vec::new();
+    for i in 0..per_batch {
+        bytes.push((i % 10) as u8);
+        bytes.extend((0..3072).map(|j| ((i * 31 + j * 7) % 256) as u8));
+    }
+    for name in (1..=5)
+        .map(|i| format!("data_batch_{i}.bin"))
+        .chain(["test_batch.bin".to_string()])
+    {
+        std::fs::write(d.join(name), &bytes).unwrap();
+    }
+}
+
+fn config(data_dir: &Path, dataset: &str, extra: &[&str]) -> ExperimentConfig {
+    let text = format!(
+        r#"
+        name = "dcgan-test"
+        seed = 7
+        [data.dataset]
+        name = "{dataset}"
+        dir = "{}"
+        [generator]
+        kind = "dcgan"
+        latent_dim = 16
+        ngf = 8
+        [discriminator]
+        kind = "dcgan"
+        ndf = 8
+        [train]
+        steps = 4
+        batch_size = 16
+        device = "cpu"
+        threads = 1
+        [log]
+        every = 1
+        samples_every = 2
+        checkpoint_every = 0
+        "#,
+        data_dir.display()
+    );
+    let o: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    ExperimentConfig::from_toml_str(&text, &o).unwrap()
+}
+
+#[test]
+fn dcgan_run_writes_grids_and_resumes_exactly() {
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_mnist_fixture(data.path(), 64);
+    let run = tempfile::TempDir::new().unwrap();
+    let mut t = Trainer::new(config(data.path(), "mnist", &[]), Device::Cpu).unwrap();
+    let mut observers: Vec<Box<dyn Observer>> = vec![
+        Box::new(SampleGrid::new(run.path(), 2)),
+        Box::new(Checkpointer::new(run.path(), 0)),
+    ];
+    t.run(&mut observers, &AtomicBool::new(false)).unwrap();
+    assert_eq!(t.step, 4);
+    for name in ["step_000000", "step_000002", "step_000004", "final"] {
+        let img = image::open(run.path().join("samples").join(format!("{name}.png")))
+            .unwrap()
+            .to_rgb8();
+        // 8 × 8 tiles of 28 px with 2 px padding.
+        assert_eq!((img.width(), img.height()), (242, 242), "{name}");
+    }
+    // The generator makes [N, 1, 28, 28] images in (−1, 1) from [N, latent] noise.
+    let z = Tensor::randn([5, 16], (Kind::Float, Device::Cpu));
+    let x = tch::no_grad(|| t.generator.generate(&z, None, false));
+    assert_eq!(x.size(), vec![5, 1, 28, 28]);
+    assert!(x.abs().max().double_value(&[]) <= 1.0);
+    // Resuming restores the exact weights and batch-norm statistics.
+    let ck = run.path().join("checkpoints").join("latest.safetensors");
+    let back = Trainer::resume(&ck, Device::Cpu).unwrap();
+    assert_eq!(back.step, 4);
+    let y = tch::no_grad(|| back.generator.generate(&z, None, false));
+    assert!(x.allclose(&y, 1e-6, 1e-6, false));
+}
+
+#[test]
+fn dcgan_weights_get_the_dcgan_init() {
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_mnist_fixture(data.path(), 16);
+    let cfg = config(
+        data.path(),
+        "mnist",
+        &["generator.ngf=32", "discriminator.ndf=32"],
+    );
+    let t = Trainer::new(cfg, Device::Cpu).unwrap();
+    for vs in [&t.gen_vs, &t.disc_vs] {
+        for (name, v) in vs.variables() {
+            if v.dim() == 4 {
+                let std = v.std(true).double_value(&[]);
+                assert!((std - 0.02).abs() < 0.004, "{name}: std {std}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_loss_and_trick_trains_a_32px_dcgan() {
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_cifar_fixture(data.path(), 8);
+    let tricks: &[&[&str]] = &[
+        &["generator.norm=virtual", "generator.vbn_reference_size=8"],
+        &["discriminator.minibatch_std=true"],
+        &[
+            "discriminator.minibatch_discrimination={ kernels = 4, kernel_dim = 3 }",
+            "discriminator.features_layer_batch_norm=false",
+        ],
+        &["generator.norm=none"],
+        &[
+            "train.feature_matching=true",
+            "discriminator.features_layer_batch_norm=false",
+            "train.historical_averaging=0.01",
+        ],
+    ];
+    for trick in tricks {
+        let mut t = Trainer::new(config(data.path(), "cifar10", trick), Device::Cpu).unwrap();
+        let s = t.train_step().unwrap();
+        assert!(s.d_loss.is_finite() && s.g_loss.is_finite(), "{trick:?}");
+        let x = t.sample(3);
+        assert_eq!(x.size(), vec![3, 3, 32, 32], "{trick:?}");
+    }
+    for loss in [
+        "minimax",
+        "non_saturating",
+        "max_likelihood",
+        "least_squares",
+        "hinge",
+        "wasserstein",
+        "energy_margin",
+    ] {
+        let cfg = config(data.path(), "cifar10", &[&format!("loss.kind={loss}")]);
+        let mut t = Trainer::new(cfg, Device::Cpu).unwrap();
+        let s = t.train_step().unwrap();
+        assert!(
+            s.d_loss.is_finite() && s.g_loss.is_finite(),
+            "{loss}: {s:?}"
+        );
+    }
+}
+
+#[test]
+fn dcgan_on_unsupported_data_names_the_key() {
+    let _rng = torch_lock();
+    let text = r#"
+        name = "t"
+        [data.toy]
+        kind = "gaussian"
+        mean = 0.0
+        std = 1.0
+        [generator]
+        kind = "dcgan"
+        [discriminator]
+        kind = "mlp"
+        hidden = [4]
+    "#;
+    let cfg = ExperimentConfig::from_toml_str(text, &[]).unwrap();
+    let err = Trainer::new(cfg, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("generator.kind"), "{err}");
+    assert!(err.contains("[28, 32, 64]"), "{err}");
+
+    let bad = ExperimentConfig::from_toml_str(text, &["generator.ngf=0".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("generator.ngf"), "{bad}");
+    let unknown = ExperimentConfig::from_toml_str(text, &["generator.ngff=3".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("ngff"), "{unknown}");
+}
+
+#[test]
+fn shipped_dcgan_configs_parse() {
+    let _rng = torch_lock();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    for name in ["dcgan-fashion-mnist", "dcgan-mnist", "dcgan-cifar10"] {
+        let cfg = ExperimentConfig::load(&dir.join(format!("{name}.toml")), &[]).unwrap();
+        assert_eq!(cfg.name, name);
+        assert!(matches!(
+            cfg.generator,
+            gan_train::config::GeneratorSpec::Dcgan { .. }
+        ));
+        assert_eq!(cfg.train.batch_size, 64);
+    }
+}
+
+#[test]
+fn same_seed_gives_identical_dcgan_weights() {
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_mnist_fixture(data.path(), 16);
+    let weights = |t: &Trainer| {
+        let mut v: Vec<(String, Tensor)> = t
+            .gen_vs
+            .variables()
+            .into_iter()
+            .chain(t.disc_vs.variables())
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let a = Trainer::new(config(data.path(), "mnist", &[]), Device::Cpu).unwrap();
+    let b = Trainer::new(config(data.path(), "mnist", &[]), Device::Cpu).unwrap();
+    for ((name, x), (_, y)) in weights(&a).iter().zip(weights(&b).iter()) {
+        assert!(
+            x.equal(y),
+            "{name} differs between two builds with one seed"
+        );
+    }
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""PyTorch (eager) reference implementations of the gan-rs benchmark workloads.
+
+Mirrors crates/gan-train/benches/workloads/mod.rs exactly: same networks, shapes,
+losses, optimizers, batch sizes, synthetic data and thread count. Runs one workload and
+prints one JSON line (steps/s, images/s, peak RSS from resource.getrusage), the same
+fields as `cargo run --release -p gan-train --example bench_steps`.
+
+    python scripts/bench_pytorch.py --workload dcgan32 [--device cpu|cuda] [--threads N]
+                                    [--steps N] [--warmup N]
+
+`cargo xtask bench` runs it with the venv that `cargo xtask setup` creates
+(<cache>/torch-2.13.0/venv).
+
+Workloads (one "step" = one D update + one G update, fresh noise for each):
+  toy_mlp   G(z) = a*z + b (1-D); D = Linear(1,32)-LReLU(.2)-Linear(32,32)-LReLU(.2)-Linear(32,1);
+            batch 256; real ~ N(4, 1.25^2); non-saturating BCE-with-logits; Adam 5e-3 (0.5, 0.999)
+  dcgan32   PyTorch's DCGAN example at 3x32x32 (one block fewer), nz=100, ngf=ndf=64, batch 64,
+  dcgan64   N(0, 0.02) init, BCE-with-logits, Adam 2e-4 (0.5, 0.999); real batches index_select'ed
+            from 1024 synthetic images along a shuffled permutation
+  sample32  generator forward, eval mode, no grad, 64 latents
+  sample64
+  loader32  one 64-image batch: randperm per epoch + index_select per batch
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+SEED = 1
+DATASET_SIZE = 1024
+TOY_BATCH = 256
+IMAGE_BATCH = 64
+WORKLOADS = ["toy_mlp", "dcgan32", "dcgan64", "sample32", "sample64", "loader32"]
+
+
+def d_loss(real, fake):
+    return F.binary_cross_entropy_with_logits(
+        real, torch.ones_like(real)
+    ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+
+
+def g_loss(fake_score):
+    return F.softplus(-fake_score).mean()
+
+
+def adam(params, lr):
+    return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), eps=1e-8)
+
+
+class ToyMlp:
+    def __init__(self, device):
+        torch.manual_seed(SEED)
+        self.device = device
+        self.a = nn.Parameter(torch.ones(1, device=device))
+        self.b = nn.Parameter(torch.zeros(1, device=device))
+        self.d = nn.Sequential(
+            nn.Linear(1, 32), nn.LeakyReLU(0.2),
+            nn.Linear(32, 32), nn.LeakyReLU(0.2),
+            nn.Linear(32, 1),
+        ).to(device)
+        self.opt_g = adam([self.a, self.b], 5e-3)
+        self.opt_d = adam(self.d.parameters(), 5e-3)
+
+    def step(self):
+        real = torch.randn(TOY_BATCH, 1, device=self.device) * 1.25 + 4.0
+        z = torch.randn(TOY_BATCH, 1, device=self.device)
+        fake = (z * self.a + self.b).detach()
+        ld = d_loss(self.d(real).squeeze(1), self.d(fake).squeeze(1))
+        self.opt_d.zero_grad()
+        ld.backward()
+        self.opt_d.step()
+        z = torch.randn(TOY_BATCH, 1, device=self.device)
+        fake = z * self.a + self.b
+        lg = g_loss(self.d(fake).squeeze(1))
+        self.opt_g.zero_grad()
+        lg.backward()
+        self.opt_g.step()
+        return ld.item(), lg.item()
+
+
+def dcgan_init(m):
+    name = m.__class__.__name__
+    if name.find("Conv") != -1:
+        nn.init.normal_(m.weight.data, 0.0, 0.02)
+    elif name.find("BatchNorm") != -1:
+        nn.init.normal_(m.weight.data, 1.0, 0.02)
+        nn.init.constant_(m.bias.data, 0)
+
+
+def dcgan_nets(size, nz=100, ngf=64, ndf=64, nc=3):
+    mults = [8, 4, 2, 1] if size == 64 else [4, 2, 1]
+    g_layers, c_in = [], nz
+    for i, m in enumerate(mults):
+        stride, padding = (1, 0) if i == 0 else (2, 1)
+        g_layers += [
+            nn.ConvTranspose2d(c_in, m * ngf, 4, stride, padding, bias=False),
+            nn.BatchNorm2d(m * ngf),
+            nn.ReLU(True),
+        ]
+        c_in = m * ngf
+    g_layers += [nn.ConvTranspose2d(c_in, nc, 4, 2, 1, bias=False), nn.Tanh()]
+    d_layers, c_in = [], nc
+    for i, m in enumerate(reversed(mults)):
+        d_layers.append(nn.Conv2d(c_in, m * ndf, 4, 2, 1, bias=False))
+        if i > 0:
+            d_layers.append(nn.BatchNorm2d(m * ndf))
+        d_layers.append(nn.LeakyReLU(0.2, inplace=True))
+        c_in = m * ndf
+    d_layers.append(nn.Conv2d(c_in, 1, 4, 1, 0, bias=False))
+    return nn.Sequential(*g_layers), nn.Sequential(*d_layers)
+
+
+class Dcgan:
+    def __init__(self, size, device):
+        torch.manual_seed(SEED)
+        self.device = device
+        g, d = dcgan_nets(size)
+        g.apply(dcgan_init)
+        d.apply(dcgan_init)
+        self.g, self.d = g.to(device), d.to(device)
+        self.opt_g = adam(self.g.parameters(), 2e-4)
+        self.opt_d = adam(self.d.parameters(), 2e-4)
+        torch.manual_seed(SEED)
+        self.data = torch.rand(DATASET_SIZE, 3, size, size) * 2.0 - 1.0
+        self.perm, self.pos = None, DATASET_SIZE
+
+    def real_batch(self):
+        if self.pos + IMAGE_BATCH > DATASET_SIZE:
+            self.perm, self.pos = torch.randperm(DATASET_SIZE), 0
+        idx = self.perm[self.pos:self.pos + IMAGE_BATCH]
+        self.pos += IMAGE_BATCH
+        return self.data.index_select(0, idx).to(self.device)
+
+    def noise(self):
+        return torch.randn(IMAGE_BATCH, 100, 1, 1, device=self.device)
+
+    def step(self):
+        self.g.train()
+        self.d.train()
+        real = self.real_batch()
+        fake = self.g(self.noise()).detach()
+        ld = d_loss(self.d(real).reshape(-1), self.d(fake).reshape(-1))
+        self.opt_d.zero_grad()
+        ld.backward()
+        self.opt_d.step()
+        fake = self.g(self.noise())
+        lg = g_loss(self.d(fake).reshape(-1))
+        self.opt_g.zero_grad()
+        lg.backward()
+        self.opt_g.step()
+        return ld.item(), lg.item()
+
+    def sample(self):
+        self.g.eval()
+        with torch.no_grad():
+            return self.g(self.noise()).cpu()
+
+
+class Loader:
+    def __init__(self, size):
+        torch.manual_seed(SEED)
+        self.data = torch.rand(DATASET_SIZE, 3, size, size) * 2.0 - 1.0
+        self.labels = torch.randint(0, 10, (DATASET_SIZE,))
+        self.perm, self.pos = torch.randperm(DATASET_SIZE), 0
+
+    def step(self):
+        if self.pos + IMAGE_BATCH > DATASET_SIZE:
+            self.perm, self.pos = torch.randperm(DATASET_SIZE), 0
+        idx = self.perm[self.pos:self.pos + IMAGE_BATCH]
+        self.pos += IMAGE_BATCH
+        return self.data.index_select(0, idx), self.labels.index_select(0, idx)
+
+
+def build(workload, device):
+    if workload == "toy_mlp":
+        return ToyMlp(device).step
+    if workload in ("dcgan32", "dcgan64"):
+        return Dcgan(int(workload[-2:]), device).step
+    if workload in ("sample32", "sample64"):
+        return Dcgan(int(workload[-2:]), device).sample
+    return Loader(32).step
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workload", choices=WORKLOADS, required=True)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--threads", type=int, default=None,
+                   help="intra-op threads (default: 1 for toy_mlp, else torch's default)")
+    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--warmup", type=int, default=10)
+    a = p.parse_args()
+    if a.device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda: torch.cuda.is_available() is False", file=sys.stderr)
+        return 1
+    threads = a.threads or (1 if a.workload == "toy_mlp" else torch.get_num_threads())
+    torch.set_num_threads(threads)
+    device = torch.device("cuda:0" if a.device == "cuda" else "cpu")
+    step = build(a.workload, device)
+    for _ in range(a.warmup):
+        step()
+    sync(device)
+    steps = max(a.steps, 1)
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync(device)
+    seconds = time.perf_counter() - t
+    batch = TOY_BATCH if a.workload == "toy_mlp" else IMAGE_BATCH
+    sps = steps / seconds
+    print(json.dumps({
+        "side": "pytorch",
+        "impl": "eager",
+        "workload": a.workload,
+        "device": a.device,
+        "threads": torch.get_num_threads(),
+        "batch": batch,
+        "steps": steps,
+        "seconds": seconds,
+        "steps_per_s": sps,
+        "images_per_s": sps * batch,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "torch": torch.__version__,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
