@@ -163,7 +163,12 @@ impl Trainer {
     /// Rebuild the trainer saved in the checkpoint at `path`: weights, optimizer state,
     /// step and data cursor. The config comes from the checkpoint.
     pub fn resume(path: &Path, device: Device) -> Result<Self> {
-        let ck = checkpoint::load(path)?;
+        Self::from_checkpoint(checkpoint::load(path)?, path, device)
+    }
+
+    /// Like [`resume`](Self::resume), from a checkpoint already read from `path` (which
+    /// error messages name).
+    pub fn from_checkpoint(ck: checkpoint::Checkpoint, path: &Path, device: Device) -> Result<Self> {
         let config = ExperimentConfig::from_toml_str(&ck.meta.config_toml, &[]).map_err(|e| {
             TrainError::Checkpoint {
                 path: path.to_path_buf(),

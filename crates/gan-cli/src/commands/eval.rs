@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use gan_train::{run_dir, ExperimentConfig};
-
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
     /// The run directory (holds checkpoints/latest.safetensors).
@@ -17,19 +15,13 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
-    let ck = run_dir::checkpoint_path(&args.run);
-    if !ck.exists() {
-        bail!(
-            "{} has no checkpoint (expected {})",
-            args.run.display(),
-            ck.display()
-        );
+    if args.n < 2 {
+        bail!("--n must be at least 2, got {}", args.n);
     }
-    let meta = gan_train::checkpoint::load(&ck)?.meta;
-    let config = ExperimentConfig::from_toml_str(&meta.config_toml, &[])?;
-    if config.data.toy.is_some() {
-        super::eval_toy::run(args, cli_device)
+    let trainer = super::load_run(&args.run, cli_device, "cannot evaluate")?;
+    if trainer.config.data.toy.is_some() {
+        super::eval_toy::run(&args, trainer)
     } else {
-        super::eval_image::run(args, cli_device)
+        super::eval_image::run(&args, trainer)
     }
 }

@@ -7,25 +7,18 @@ use anyhow::{bail, Context, Result};
 
 use gan_train::classifier::Classifier;
 use gan_train::image_metrics::{self, RealReference, METRICS_NOTE};
-use gan_train::{run_dir, ExperimentConfig, Trainer};
+use gan_train::Trainer;
 
 use super::eval::EvalArgs;
 
 /// Real test images compared with at most.
 const MAX_REAL: i64 = 10_000;
 
-pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
-    if args.n < 2 {
-        bail!("--n must be at least 2, got {}", args.n);
-    }
-    let ck = run_dir::checkpoint_path(&args.run);
-    let meta = gan_train::checkpoint::load(&ck)?.meta;
-    let config = ExperimentConfig::from_toml_str(&meta.config_toml, &[])?;
-    let Some(spec) = config.data.dataset.clone() else {
+pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
+    let Some(spec) = trainer.config.data.dataset.clone() else {
         bail!("not an image run");
     };
-    let device = super::resolve_device(cli_device, &config.train.device)?;
-    let trainer = Trainer::resume(&ck, device)?;
+    let device = trainer.device;
     let path = image_metrics::classifier_path_for(&spec)?;
     let classifier = Classifier::load(&path, device).with_context(|| {
         format!(

@@ -4,31 +4,13 @@
 use anyhow::{bail, Result};
 use tch::Kind;
 
-use gan_train::{run_dir, ExperimentConfig, Trainer};
+use gan_train::Trainer;
 
 use super::eval::EvalArgs;
 
-pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
-    if args.n < 2 {
-        bail!("--n must be at least 2, got {}", args.n);
-    }
-    let ck = run_dir::checkpoint_path(&args.run);
-    if !ck.exists() {
-        bail!(
-            "{} has no checkpoint (expected {})",
-            args.run.display(),
-            ck.display()
-        );
-    }
-    let config_device = gan_train::checkpoint::load(&ck)
-        .ok()
-        .and_then(|c| ExperimentConfig::from_toml_str(&c.meta.config_toml, &[]).ok())
-        .map(|c| c.train.device)
-        .unwrap_or_else(|| "auto".into());
-    let device = super::resolve_device(cli_device, &config_device)?;
-    let mut trainer = Trainer::resume(&ck, device)?;
+pub fn run(args: &EvalArgs, mut trainer: Trainer) -> Result<()> {
     if trainer.source.sample_shape() == [2] {
-        return eval_2d(&args, &trainer);
+        return eval_2d(args, &trainer);
     }
     tch::manual_seed(0);
     let fake = trainer.sample(args.n).to_kind(Kind::Double);

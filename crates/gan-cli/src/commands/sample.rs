@@ -8,7 +8,6 @@ use anyhow::{bail, Context, Result};
 use tch::{Device, Kind, Tensor};
 
 use gan_train::image_grid::{default_nrow, npy_bytes, write_grid_png};
-use gan_train::{run_dir, ExperimentConfig, Trainer};
 
 /// Output formats of `gan sample`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,21 +64,7 @@ fn format_of(args: &SampleArgs) -> Result<SampleFormat> {
 
 pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
     let format = format_of(&args)?;
-    let ck = run_dir::checkpoint_path(&args.run);
-    if !ck.exists() {
-        bail!(
-            "{} has no checkpoint (expected {})",
-            args.run.display(),
-            ck.display()
-        );
-    }
-    let config_device = gan_train::checkpoint::load(&ck)
-        .ok()
-        .and_then(|c| ExperimentConfig::from_toml_str(&c.meta.config_toml, &[]).ok())
-        .map(|c| c.train.device)
-        .unwrap_or_else(|| "auto".into());
-    let device = super::resolve_device(cli_device, &config_device)?;
-    let trainer = Trainer::resume(&ck, device)?;
+    let trainer = super::load_run(&args.run, cli_device, "cannot sample")?;
     let is_image = gan_train::observe::is_image_shape(&trainer.source.sample_shape());
     let n = args.n.unwrap_or(if is_image { 64 } else { 2500 });
     if n < 1 {
@@ -90,7 +75,7 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
         n,
         trainer.generator.latent_dim(),
         args.truncation,
-        device,
+        trainer.device,
     )?;
     // EMA weights when the run keeps them (train.ema), as for evaluation.
     let samples = trainer.with_sampling_weights(|| {

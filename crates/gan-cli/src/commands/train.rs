@@ -69,24 +69,7 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
     let started = Instant::now();
     let (mut trainer, dir) = match &args.resume {
         Some(dir) => {
-            let ck = run_dir::checkpoint_path(dir);
-            if !ck.exists() {
-                bail!(
-                    "cannot resume: {} has no checkpoint (expected {})",
-                    dir.display(),
-                    ck.display()
-                );
-            }
-            let config_device = gan_train::checkpoint::load(&ck)
-                .map(|c| {
-                    ExperimentConfig::from_toml_str(&c.meta.config_toml, &[])
-                        .map(|c| c.train.device)
-                })
-                .ok()
-                .and_then(|r| r.ok())
-                .unwrap_or_else(|| "auto".into());
-            let device = super::resolve_device(cli_device, &config_device)?;
-            let mut t = Trainer::resume(&ck, device)?;
+            let mut t = super::load_run(dir, cli_device, "cannot resume")?;
             if let Some(steps) = args.steps {
                 t.config.train.steps = steps;
             }
