@@ -33,7 +33,7 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Draw samples from a trained run's generator.
     Sample(commands::sample::SampleArgs),
-    /// Evaluate a trained run (1-D: moments and KL / JS / EMD against the real data).
+    /// Evaluate a trained run (1-D: KL / JS / EMD; 2-D: mode coverage; images: FID / KID / IS).
     Eval(commands::eval::EvalArgs),
     /// Train toy configs over several seeds and tabulate mode coverage / moment errors.
     Compare(commands::compare::CompareArgs),
