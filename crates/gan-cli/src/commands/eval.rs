@@ -25,3 +25,11 @@ pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
         super::eval_image::run(&args, trainer)
     }
 }
+
+/// Print an evaluation report and save it as `eval.json` in the run directory.
+pub fn publish_report(run: &std::path::Path, report: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(report)?;
+    println!("{text}");
+    gan_train::checkpoint::write_atomically(&run.join("eval.json"), text.as_bytes())?;
+    Ok(())
+}

@@ -49,10 +49,5 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
         "classifier": path.display().to_string(),
         "note": METRICS_NOTE,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    gan_train::checkpoint::write_atomically(
-        &args.run.join("eval.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
-    Ok(())
+    super::eval::publish_report(&args.run, &report)
 }

@@ -42,12 +42,7 @@ pub fn run(args: &EvalArgs, mut trainer: Trainer) -> Result<()> {
         "emd": gan_core::metrics::emd_1d(&p, &q)? * width,
         "bins": bins,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    gan_train::checkpoint::write_atomically(
-        &args.run.join("eval.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
-    Ok(())
+    super::eval::publish_report(&args.run, &report)
 }
 
 /// 2-D runs: mode coverage on 2,500 samples (the VEEGAN / PacGAN protocol; `--n` is
@@ -67,12 +62,7 @@ fn eval_2d(args: &EvalArgs, trainer: &Trainer) -> Result<()> {
         "reverse_kl": r.reverse_kl,
         "counts_per_mode": r.counts_per_mode,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    gan_train::checkpoint::write_atomically(
-        &args.run.join("eval.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
-    Ok(())
+    super::eval::publish_report(&args.run, &report)
 }
 
 fn mean(v: &[f64]) -> f64 {
