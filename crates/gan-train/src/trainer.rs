@@ -168,7 +168,11 @@ impl Trainer {
 
     /// Like [`resume`](Self::resume), from a checkpoint already read from `path` (which
     /// error messages name).
-    pub fn from_checkpoint(ck: checkpoint::Checkpoint, path: &Path, device: Device) -> Result<Self> {
+    pub fn from_checkpoint(
+        ck: checkpoint::Checkpoint,
+        path: &Path,
+        device: Device,
+    ) -> Result<Self> {
         let config = ExperimentConfig::from_toml_str(&ck.meta.config_toml, &[]).map_err(|e| {
             TrainError::Checkpoint {
                 path: path.to_path_buf(),
