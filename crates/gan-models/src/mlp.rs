@@ -415,6 +415,10 @@ impl Discriminator for MlpDiscriminator {
             q: None,
         }
     }
+
+    fn as_mlp(&self) -> Option<&MlpDiscriminator> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

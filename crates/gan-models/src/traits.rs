@@ -1,6 +1,6 @@
 //! The [`Generator`] and [`Discriminator`] traits shared by every network in this crate.
 
-use crate::DiscOutput;
+use crate::{DiscOutput, MlpDiscriminator};
 use tch::Tensor;
 
 /// A generator network `G(z)` (optionally conditioned on class labels).
@@ -19,4 +19,10 @@ pub trait Discriminator: Send {
     /// Scores a batch `x` of `N` samples; see [`DiscOutput`]. `labels` (`[N]`, int64) are
     /// used by conditional discriminators and ignored by unconditional ones.
     fn discriminate(&self, x: &Tensor, labels: Option<&Tensor>, train: bool) -> DiscOutput;
+
+    /// This discriminator as an [`MlpDiscriminator`], when it is one: the unrolled GAN
+    /// needs its functional forward ([`MlpDiscriminator::forward_with`]).
+    fn as_mlp(&self) -> Option<&MlpDiscriminator> {
+        None
+    }
 }

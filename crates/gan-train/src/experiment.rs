@@ -1,14 +1,12 @@
 //! Turning an [`ExperimentConfig`] into live parts: the data source and both networks
 //! with their variable stores, all seeded from `config.seed`.
 
-use std::sync::{Arc, Mutex};
-
-use tch::{nn::VarStore, Device, Tensor};
+use tch::{nn::VarStore, Device};
 
 use gan_data::{Source, ToySource};
 use gan_models::{
     init_dcgan_weights, Activation, DcganConfig, Discriminator, Generator, LinearGeneratorConfig,
-    MlpConfig, MlpDiscriminator, DCGAN_IMAGE_SIZES,
+    MlpConfig, DCGAN_IMAGE_SIZES,
 };
 
 use crate::config::{DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
@@ -17,37 +15,11 @@ use crate::rng;
 
 /// The built parts of an experiment.
 pub struct Parts {
-    /// The discriminator again, as its concrete MLP type when it is one (the unrolled
-    /// schedule needs its functional forward).
-    pub mlp_discriminator: Option<SharedMlp>,
     pub gen_vs: VarStore,
     pub disc_vs: VarStore,
     pub generator: Box<dyn Generator>,
     pub discriminator: Box<dyn Discriminator>,
     pub source: Box<dyn Source>,
-}
-
-/// An [`MlpDiscriminator`] shared between the trainer's `Box<dyn Discriminator>` and
-/// its typed handle [`Parts::mlp_discriminator`]. (A mutex, because tch tensors are
-/// `Send` but not `Sync`; it is never contended.)
-pub type SharedMlp = Arc<Mutex<MlpDiscriminator>>;
-
-struct SharedMlpDiscriminator(SharedMlp);
-
-impl Discriminator for SharedMlpDiscriminator {
-    fn discriminate(
-        &self,
-        x: &Tensor,
-        labels: Option<&Tensor>,
-        train: bool,
-    ) -> gan_models::DiscOutput {
-        lock(&self.0).discriminate(x, labels, train)
-    }
-}
-
-/// Lock a [`SharedMlp`] (a poisoned lock still holds a usable network).
-pub fn lock(m: &SharedMlp) -> std::sync::MutexGuard<'_, MlpDiscriminator> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Build the data source (seeded from the run seed).
@@ -148,7 +120,6 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
     };
 
     let disc_vs = VarStore::new(device);
-    let mut mlp_discriminator = None;
     let discriminator: Box<dyn Discriminator> = match &config.discriminator {
         DiscriminatorSpec::Mlp {
             hidden,
@@ -168,11 +139,7 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
                 minibatch_std: *minibatch_std,
                 num_classes: None,
             };
-            let d = Arc::new(Mutex::new(
-                cfg.build_discriminator(&(disc_vs.root() / "disc"))?,
-            ));
-            mlp_discriminator = Some(d.clone());
-            Box::new(SharedMlpDiscriminator(d))
+            Box::new(cfg.build_discriminator(&(disc_vs.root() / "disc"))?)
         }
         DiscriminatorSpec::Dcgan {
             ndf,
@@ -193,7 +160,6 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
         }
     };
     Ok(Parts {
-        mlp_discriminator,
         gen_vs,
         disc_vs,
         generator,

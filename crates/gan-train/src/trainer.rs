@@ -17,7 +17,7 @@ use gan_models::{Discriminator, Generator, MlpDiscriminator};
 use crate::checkpoint::{self, CheckpointMeta};
 use crate::config::{ExperimentConfig, LrDecay, Schedule};
 use crate::error::{Result, TrainError};
-use crate::experiment::{build_parts, Parts, SharedMlp};
+use crate::experiment::{build_parts, Parts};
 use crate::observe::Observer;
 use crate::optim::Optimizer;
 use crate::rng;
@@ -54,9 +54,6 @@ pub struct Trainer {
     pub loss: AdversarialLoss,
     /// Generator updates completed so far.
     pub step: u64,
-    /// `discriminator` as its concrete MLP type, when it is one (the unrolled schedule
-    /// evaluates it with look-ahead parameters through `forward_with`).
-    pub mlp_discriminator: Option<SharedMlp>,
     /// Exponential moving average of the generator's weights (`train.ema > 0`).
     ema: Option<Ema>,
     /// Historical averages of (generator, discriminator) parameters
@@ -124,14 +121,13 @@ impl Trainer {
     pub fn new(config: ExperimentConfig, device: Device) -> Result<Self> {
         apply_thread_setting(&config);
         let Parts {
-            mlp_discriminator,
             gen_vs,
             disc_vs,
             generator,
             discriminator,
             source,
         } = build_parts(&config, device)?;
-        if config.train.schedule == Schedule::Unrolled && mlp_discriminator.is_none() {
+        if config.train.schedule == Schedule::Unrolled && discriminator.as_mlp().is_none() {
             return Err(TrainError::config(
                 "train.schedule",
                 "\"unrolled\" needs an MLP discriminator (discriminator.kind = \"mlp\")",
@@ -143,7 +139,6 @@ impl Trainer {
         let history = (config.train.historical_averaging > 0.0)
             .then(|| (HistoricalAverage::new(), HistoricalAverage::new()));
         Ok(Trainer {
-            mlp_discriminator,
             ema,
             history,
             loss: config.loss.clone(),
@@ -395,11 +390,10 @@ impl Trainer {
         let z = self.noise(self.config.train.batch_size);
         let fake = self.generator.generate(&z, None, true);
         let (out, out_real) = if lookahead > 0 {
-            let mlp = self.mlp_discriminator.clone().ok_or_else(|| {
+            let mlp = self.discriminator.as_mlp().ok_or_else(|| {
                 TrainError::config("train.schedule", "\"unrolled\" needs an MLP discriminator")
             })?;
-            let mlp = crate::experiment::lock(&mlp);
-            let params = self.unrolled_parameters(&mlp, real, &fake, lookahead)?;
+            let params = self.unrolled_parameters(mlp, real, &fake, lookahead)?;
             let out = mlp.forward_with(&params, &fake, None, true);
             let out_real = self
                 .config
