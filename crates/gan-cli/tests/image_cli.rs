@@ -161,3 +161,147 @@ fn image_run_samples_and_evaluates() {
         .collect();
     assert_eq!(steps, ["0", "2", "3"]);
 }
+
+/// The GAN family through the CLI: `gan sample --class`, `gan train --labels`, and
+/// `gan eval`'s class agreement, code alignment and test error.
+#[test]
+fn family_variants_sample_by_class_and_evaluate() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    write_mnist_fixture(&data);
+    let nets = r#"
+        [generator]
+        kind = "dcgan"
+        latent_dim = 8
+        ngf = 4
+        [discriminator]
+        kind = "dcgan"
+        ndf = 4
+        [train]
+        steps = 2
+        batch_size = 8
+        device = "cpu"
+        threads = 1
+        [log]
+        every = 1
+        samples_every = 0
+    "#;
+    let write = |name: &str, variant: &str, nets: &str| {
+        let text = format!(
+            "name = \"{name}\"\n[data.dataset]\nname = \"mnist\"\ndir = \"{}\"\n[variant]\n{variant}\n{nets}",
+            data.display()
+        );
+        std::fs::write(tmp.path().join(format!("{name}.toml")), text).unwrap();
+    };
+    write("cond", "kind = \"conditional\"", nets);
+    write(
+        "info",
+        "kind = \"infogan\"\ncategorical = 3\ncontinuous = 1",
+        nets,
+    );
+    write("plain", "kind = \"unconditional\"", nets);
+    let mlp = nets
+        .replace("kind = \"dcgan\"\n        latent_dim = 8\n        ngf = 4", "kind = \"mlp\"\n        latent_dim = 8\n        hidden = [16]\n        output_activation = \"tanh\"")
+        .replace("kind = \"dcgan\"\n        ndf = 4", "kind = \"mlp\"\n        hidden = [16, 8]");
+    write("semi", "kind = \"semi_supervised\"\nlabels = 10", &mlp);
+    for name in ["cond", "info", "plain"] {
+        ok(&gan(
+            &["train", "-c", &format!("{name}.toml"), "--out", name],
+            tmp.path(),
+        ));
+    }
+    // One row per class: 10 rows × 10 columns of 30 px (+2 px border).
+    let png = std::fs::read(tmp.path().join("cond/samples/final.png")).unwrap();
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), (302, 302));
+    ok(&gan(
+        &[
+            "sample", "--run", "cond", "--class", "3", "--n", "4", "--out", "c3.npy",
+        ],
+        tmp.path(),
+    ));
+    assert!(tmp.path().join("info/samples/traversal_c0.png").is_file());
+    ok(&gan(
+        &[
+            "sample", "--run", "info", "--class", "2", "--n", "4", "--out", "i2.csv",
+        ],
+        tmp.path(),
+    ));
+    for (run, class, want) in [
+        ("cond", "10", "--class: must be in 0..10, got 10"),
+        ("info", "3", "--class: must be in 0..3, got 3"),
+        ("plain", "0", "takes no class"),
+    ] {
+        let out = gan(
+            &["sample", "--run", run, "--class", class, "--out", "x.csv"],
+            tmp.path(),
+        );
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{run} --class {class}: {err}");
+    }
+
+    // --labels: only for semi-supervised configs, and a multiple of the classes.
+    let out = gan(&["train", "-c", "plain.toml", "--labels", "10"], tmp.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("semi-supervised"),
+        "{err}"
+    );
+    let out = gan(&["train", "-c", "semi.toml", "--labels", "15"], tmp.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("variant.labels"),
+        "{err}"
+    );
+    ok(&gan(
+        &[
+            "train",
+            "-c",
+            "semi.toml",
+            "--labels",
+            "20",
+            "--out",
+            "semi",
+        ],
+        tmp.path(),
+    ));
+    // The semi-supervised test error needs no classifier.
+    let text = ok(&gan(&["eval", "--run", "semi", "--n", "20"], tmp.path()));
+    assert!(text.contains("test error"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("semi/eval.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["labels"], 20);
+    let e = report["test_error"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&e), "{report}");
+
+    // With a classifier: class agreement and code alignment.
+    let c = Classifier::new(
+        ClassifierConfig {
+            width: 2,
+            feature_dim: 4,
+            ..ClassifierConfig::for_dataset(gan_data::DatasetName::Mnist)
+        },
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    c.save(&classifier_path(&data, gan_data::DatasetName::Mnist))
+        .unwrap();
+    ok(&gan(&["eval", "--run", "cond", "--n", "20"], tmp.path()));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("cond/eval.json")).unwrap())
+            .unwrap();
+    let a = &report["class_agreement"];
+    assert_eq!(a["per_class"].as_array().unwrap().len(), 10, "{report}");
+    assert!((0.0..=1.0).contains(&a["overall"].as_f64().unwrap()));
+    ok(&gan(&["eval", "--run", "info", "--n", "20"], tmp.path()));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("info/eval.json")).unwrap())
+            .unwrap();
+    let q = report["infogan_alignment"]["q_on_test_accuracy"]
+        .as_f64()
+        .unwrap();
+    // 3 code values matched to 10 classes: at most 3 classes can be right.
+    assert!((0.0..=1.0).contains(&q), "{report}");
+}

@@ -10,15 +10,20 @@
 //!   ([`MlpDiscriminator::forward_with`]) for unrolled GANs.
 //! - [`LinearGeneratorConfig`]: the affine 1-D generator `a·z + b`.
 //! - [`DcganConfig`]: DCGAN for 28×28, 32×32 and 64×64 images, [`init_dcgan_weights`].
+//! - [`AutoencoderConfig`]: the EBGAN autoencoder discriminator (energy = reconstruction
+//!   error) for vectors and 28×28, 32×32, 64×64 images.
+//! - [`HeadsConfig`]: AC-GAN auxiliary classifier, InfoGAN Q head, semi-supervised output.
 //! - Building blocks: [`MinibatchDiscrimination`], [`minibatch_std()`], [`VirtualBatchNorm`],
 //!   [`LabelEmbedding`], [`Activation`].
 //!
 //! Invalid configurations are reported as [`ModelError`], never as panics.
 
 pub mod activation;
+pub mod autoencoder;
 pub mod conditional;
 pub mod dcgan;
 pub mod error;
+pub mod heads;
 pub mod linear;
 pub mod minibatch;
 pub mod minibatch_std;
@@ -28,11 +33,13 @@ pub mod traits;
 pub mod vbn;
 
 pub use activation::Activation;
+pub use autoencoder::{AutoencoderConfig, AutoencoderDiscriminator};
 pub use conditional::LabelEmbedding;
 pub use dcgan::{
     init_dcgan_weights, DcganConfig, DcganDiscriminator, DcganGenerator, Norm, DCGAN_IMAGE_SIZES,
 };
 pub use error::{ModelError, Result};
+pub use heads::{HeadsConfig, SemiSupervisedOutput};
 pub use linear::{LinearGenerator, LinearGeneratorConfig};
 pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
 pub use minibatch_std::minibatch_std;

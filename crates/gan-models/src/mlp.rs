@@ -16,6 +16,7 @@
 use crate::activation::Activation;
 use crate::conditional::{embed_with, projection, require_labels, LabelEmbedding};
 use crate::error::{ensure_positive, ModelError, Result};
+use crate::heads::{score_and_class_logits, Heads, HeadsConfig, SemiSupervisedOutput};
 use crate::minibatch::{
     minibatch_discrimination, MinibatchDiscrimination, MinibatchDiscriminationConfig,
 };
@@ -62,6 +63,18 @@ pub struct MlpConfig {
     /// hidden layer).
     #[serde(default)]
     pub num_classes: Option<i64>,
+    /// Extra discriminator heads (AC-GAN classes, InfoGAN Q, semi-supervised output);
+    /// they read the last hidden layer, so need at least one (discriminator only).
+    #[serde(default)]
+    pub heads: HeadsConfig,
+    /// Std of Gaussian noise added to the input in training (discriminator only; 0 = off).
+    /// Salimans et al.'s semi-supervised MNIST discriminator uses 0.3.
+    #[serde(default)]
+    pub input_noise: f64,
+    /// Std of Gaussian noise added after each hidden activation in training
+    /// (discriminator only; Salimans et al. use 0.5).
+    #[serde(default)]
+    pub hidden_noise: f64,
 }
 
 impl MlpConfig {
@@ -77,6 +90,9 @@ impl MlpConfig {
             minibatch_discrimination: None,
             minibatch_std: false,
             num_classes: None,
+            heads: HeadsConfig::default(),
+            input_noise: 0.0,
+            hidden_noise: 0.0,
         }
     }
 
@@ -99,6 +115,18 @@ impl MlpConfig {
         if let Some(k) = self.num_classes {
             ensure_positive("num_classes", k)?;
         }
+        self.heads.validate()?;
+        for (field, std) in [
+            ("input_noise", self.input_noise),
+            ("hidden_noise", self.hidden_noise),
+        ] {
+            if !(std >= 0.0 && std.is_finite()) {
+                return Err(ModelError::invalid(
+                    field,
+                    format!("must be a finite std >= 0, got {std}"),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -117,6 +145,18 @@ impl MlpConfig {
             return Err(ModelError::invalid(
                 "minibatch_std",
                 "is a discriminator option; remove it from the generator config",
+            ));
+        }
+        if self.heads != HeadsConfig::default() {
+            return Err(ModelError::invalid(
+                "heads",
+                "are a discriminator option; remove them from the generator config",
+            ));
+        }
+        if self.input_noise > 0.0 || self.hidden_noise > 0.0 {
+            return Err(ModelError::invalid(
+                "input_noise",
+                "input / hidden noise is a discriminator option",
             ));
         }
         let label_emb = match self.num_classes {
@@ -161,7 +201,21 @@ impl MlpConfig {
         if self.minibatch_std {
             head_in += 1;
         }
-        let out = nn::linear(p / "out", head_in, 1, Default::default());
+        let out = nn::linear(
+            p / "out",
+            head_in,
+            self.heads.output_width(),
+            Default::default(),
+        );
+        if self.hidden.is_empty()
+            && (self.heads.aux_classes.is_some() || self.heads.q_dim.is_some())
+        {
+            return Err(ModelError::invalid(
+                "heads",
+                "auxiliary-class and Q heads read the last hidden layer; add at least one",
+            ));
+        }
+        let heads = Heads::new(p, last, &self.heads)?;
         let label_emb = match self.num_classes {
             Some(_) if self.hidden.is_empty() => {
                 return Err(ModelError::invalid(
@@ -182,6 +236,10 @@ impl MlpConfig {
             output_activation: self.output_activation,
             dropout: self.dropout,
             minibatch_std: self.minibatch_std,
+            heads,
+            semi_supervised: self.heads.semi_supervised,
+            input_noise: self.input_noise,
+            hidden_noise: self.hidden_noise,
         })
     }
 }
@@ -199,6 +257,15 @@ fn hidden_layers(p: &nn::Path, input_dim: i64, hidden: &[i64]) -> (Vec<nn::Linea
         last = h;
     }
     (layers, last)
+}
+
+/// `h + N(0, std²)` in training, `h` otherwise.
+fn add_noise(h: Tensor, std: f64, train: bool) -> Tensor {
+    if std > 0.0 && train {
+        &h + h.randn_like() * std
+    } else {
+        h
+    }
 }
 
 fn maybe_dropout(h: Tensor, p: f64, train: bool) -> Tensor {
@@ -268,6 +335,10 @@ pub struct MlpDiscriminator {
     output_activation: Activation,
     dropout: f64,
     minibatch_std: bool,
+    heads: Heads,
+    semi_supervised: Option<SemiSupervisedOutput>,
+    input_noise: f64,
+    hidden_noise: f64,
 }
 
 fn linear_params(l: &nn::Linear) -> [Tensor; 2] {
@@ -340,11 +411,15 @@ impl MlpDiscriminator {
         );
         let mut it = params.iter();
         let mut next = || it.next().expect("length checked above");
-        let mut h = flat(x);
+        let mut h = add_noise(flat(x), self.input_noise, train);
         let mut features = None;
         for _ in 0..self.layers.len() {
             let (w, b) = (next(), next());
-            let a = self.activation.apply(&h.linear(w, Some(b)));
+            let a = add_noise(
+                self.activation.apply(&h.linear(w, Some(b))),
+                self.hidden_noise,
+                train,
+            );
             features = Some(a.shallow_clone());
             h = maybe_dropout(a, self.dropout, train);
         }
@@ -355,10 +430,10 @@ impl MlpDiscriminator {
             h = minibatch_std(&h);
         }
         let (w, b) = (next(), next());
-        let base = self
-            .output_activation
-            .apply(&h.linear(w, Some(b)))
-            .squeeze_dim(1);
+        let (base, class_logits) = score_and_class_logits(
+            self.output_activation.apply(&h.linear(w, Some(b))),
+            self.semi_supervised,
+        );
         let score = if self.label_emb.is_some() {
             let y = require_labels(labels, "MlpDiscriminator");
             let f = features
@@ -368,10 +443,12 @@ impl MlpDiscriminator {
         } else {
             base
         };
+        // The auxiliary and Q heads are not part of the functional form (the unrolled
+        // GAN only looks ahead through the adversarial score).
         DiscOutput {
             score,
             features,
-            class_logits: None,
+            class_logits,
             q: None,
         }
     }
@@ -381,10 +458,14 @@ impl Discriminator for MlpDiscriminator {
     /// # Panics
     /// If the discriminator is conditional and `labels` is `None`.
     fn discriminate(&self, x: &Tensor, labels: Option<&Tensor>, train: bool) -> DiscOutput {
-        let mut h = flat(x);
+        let mut h = add_noise(flat(x), self.input_noise, train);
         let mut features = None;
         for layer in &self.layers {
-            let a = self.activation.apply(&layer.forward(&h));
+            let a = add_noise(
+                self.activation.apply(&layer.forward(&h)),
+                self.hidden_noise,
+                train,
+            );
             features = Some(a.shallow_clone());
             h = maybe_dropout(a, self.dropout, train);
         }
@@ -394,10 +475,10 @@ impl Discriminator for MlpDiscriminator {
         if self.minibatch_std {
             h = minibatch_std(&h);
         }
-        let base = self
-            .output_activation
-            .apply(&self.out.forward(&h))
-            .squeeze_dim(1);
+        let (base, semi_logits) = score_and_class_logits(
+            self.output_activation.apply(&self.out.forward(&h)),
+            self.semi_supervised,
+        );
         let score = match &self.label_emb {
             Some(emb) => {
                 let y = require_labels(labels, "MlpDiscriminator");
@@ -408,11 +489,15 @@ impl Discriminator for MlpDiscriminator {
             }
             None => base,
         };
+        let (aux_logits, q) = match &features {
+            Some(f) => self.heads.apply(f),
+            None => (None, None),
+        };
         DiscOutput {
             score,
             features,
-            class_logits: None,
-            q: None,
+            class_logits: semi_logits.or(aux_logits),
+            q,
         }
     }
 

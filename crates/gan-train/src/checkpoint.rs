@@ -32,6 +32,9 @@ pub struct CheckpointMeta {
     pub step: u64,
     pub seed: u64,
     pub source_state: gan_data::SourceState,
+    /// Cursor of the semi-supervised GAN's labelled-data loader.
+    #[serde(default)]
+    pub labeled_source_state: Option<gan_data::SourceState>,
     pub opt_g_steps: u64,
     pub opt_d_steps: u64,
     /// The resolved experiment config, as TOML.
@@ -292,6 +295,7 @@ mod tests {
             step: 12,
             seed: 3,
             source_state: Default::default(),
+            labeled_source_state: None,
             opt_g_steps: 12,
             opt_d_steps: 24,
             config_toml: "name = \"x\"".into(),

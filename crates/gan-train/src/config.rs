@@ -14,6 +14,7 @@ use gan_models::{Activation, MinibatchDiscriminationConfig, Norm};
 
 use crate::error::{Result, TrainError};
 use crate::optim::OptimizerConfig;
+use crate::variant::Variant;
 
 /// A whole experiment.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -29,6 +30,10 @@ pub struct ExperimentConfig {
     pub discriminator: DiscriminatorSpec,
     #[serde(default)]
     pub loss: AdversarialLoss,
+    /// The GAN variant: unconditional (default), conditional, AC-GAN, InfoGAN, EBGAN or
+    /// semi-supervised.
+    #[serde(default)]
+    pub variant: Variant,
     #[serde(default)]
     pub train: TrainConfig,
     #[serde(default)]
@@ -75,6 +80,9 @@ pub enum GeneratorSpec {
         hidden: Vec<i64>,
         #[serde(default = "default_g_activation")]
         activation: Activation,
+        /// Output activation: `none` for toy data, `tanh` for images in [−1, 1].
+        #[serde(default = "default_output_activation")]
+        output_activation: Activation,
     },
     /// DCGAN generator (Radford et al.) for the dataset's image shape (28, 32 or 64 px).
     Dcgan {
@@ -110,6 +118,24 @@ pub enum DiscriminatorSpec {
         /// Append the minibatch-std feature before the output layer (Karras et al. 2018).
         #[serde(default)]
         minibatch_std: bool,
+        /// Std of Gaussian noise added to D's input in training (0 = off).
+        #[serde(default)]
+        input_noise: f64,
+        /// Std of Gaussian noise added after each hidden layer in training (0 = off).
+        #[serde(default)]
+        hidden_noise: f64,
+    },
+    /// EBGAN's autoencoder discriminator: the score is the per-sample reconstruction MSE
+    /// (an energy) and `features` the code. MLP for vectors, convolutional for images.
+    Autoencoder {
+        /// Width of the bottleneck code.
+        code_dim: i64,
+        /// Encoder hidden widths for vector data (the decoder mirrors them).
+        #[serde(default)]
+        hidden: Vec<i64>,
+        /// Base conv width for images.
+        #[serde(default = "default_dcgan_width")]
+        ndf: i64,
     },
     /// DCGAN discriminator for the dataset's image shape (28, 32 or 64 px).
     Dcgan {
@@ -136,6 +162,10 @@ fn default_dcgan_width() -> i64 {
 }
 fn default_true() -> bool {
     true
+}
+
+fn default_output_activation() -> Activation {
+    Activation::None
 }
 
 fn default_latent_toy() -> i64 {
@@ -444,12 +474,91 @@ impl ExperimentConfig {
                     })?;
                 }
             }
+            DiscriminatorSpec::Autoencoder {
+                code_dim,
+                hidden,
+                ndf,
+            } => {
+                if !(1..=MAX_LAYER_SIZE).contains(code_dim) {
+                    return Err(TrainError::config(
+                        "discriminator.code_dim",
+                        format!("must be in 1..={MAX_LAYER_SIZE}, got {code_dim}"),
+                    ));
+                }
+                layer_sizes("discriminator.hidden", hidden)?;
+                at_least_one("discriminator.ndf", *ndf)?;
+            }
         }
+        if let DiscriminatorSpec::Mlp {
+            input_noise,
+            hidden_noise,
+            ..
+        } = &self.discriminator
+        {
+            non_negative("discriminator.input_noise", *input_noise)?;
+            non_negative("discriminator.hidden_noise", *hidden_noise)?;
+        }
+        self.validate_variant()?;
         if self.log.fid_every > 0 && self.log.fid_samples < 2 {
             return Err(TrainError::config(
                 "log.fid_samples",
                 format!("must be >= 2, got {}", self.log.fid_samples),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl ExperimentConfig {
+    /// Consistency of `[variant]` with the data, networks, loss and schedule.
+    fn validate_variant(&self) -> Result<()> {
+        let v = &self.variant;
+        v.validate()?;
+        if v.needs_labels() && self.data.dataset.is_none() {
+            return Err(TrainError::config(
+                "variant.kind",
+                format!(
+                    "\"{}\" needs a labelled dataset (data.dataset), not toy data",
+                    v.name()
+                ),
+            ));
+        }
+        if *v != Variant::Unconditional && self.train.schedule != Schedule::Alternating {
+            return Err(TrainError::config(
+                "train.schedule",
+                format!(
+                    "variant \"{}\" trains with schedule = \"alternating\" only",
+                    v.name()
+                ),
+            ));
+        }
+        if (v.label_conditioned() || v.code_dim() > 0) && self.generator == GeneratorSpec::Linear {
+            return Err(TrainError::config(
+                "generator.kind",
+                format!("variant \"{}\" needs an mlp or dcgan generator", v.name()),
+            ));
+        }
+        let autoencoder = matches!(self.discriminator, DiscriminatorSpec::Autoencoder { .. });
+        let ebgan = matches!(v, Variant::EnergyBased { .. });
+        if autoencoder != ebgan {
+            return Err(TrainError::config(
+                "discriminator.kind",
+                "an autoencoder discriminator goes with variant.kind = \"ebgan\", and EBGAN needs one",
+            ));
+        }
+        if ebgan && self.loss.kind != gan_core::LossKind::EnergyMargin {
+            return Err(TrainError::config(
+                "loss.kind",
+                "EBGAN trains with loss.kind = \"energy_margin\"",
+            ));
+        }
+        if let Variant::SemiSupervised { .. } = v {
+            if !self.loss.kind.is_bce_family() {
+                return Err(TrainError::config(
+                    "loss.kind",
+                    "the semi-supervised GAN's score is a logit: use non_saturating, minimax or max_likelihood",
+                ));
+            }
         }
         Ok(())
     }
@@ -589,6 +698,8 @@ mod tests {
                 dropout: 0.0,
                 minibatch_discrimination: None,
                 minibatch_std: false,
+                input_noise: 0.0,
+                hidden_noise: 0.0,
             }
         );
     }

@@ -1,17 +1,18 @@
 //! Turning an [`ExperimentConfig`] into live parts: the data source and both networks
 //! with their variable stores, all seeded from `config.seed`.
 
-use tch::{nn::VarStore, Device};
+use tch::{nn::VarStore, Device, Tensor};
 
 use gan_data::{Source, ToySource};
 use gan_models::{
-    init_dcgan_weights, Activation, DcganConfig, Discriminator, Generator, LinearGeneratorConfig,
-    MlpConfig, DCGAN_IMAGE_SIZES,
+    init_dcgan_weights, AutoencoderConfig, DcganConfig, Discriminator, Generator, HeadsConfig,
+    LinearGeneratorConfig, MlpConfig, SemiSupervisedOutput, DCGAN_IMAGE_SIZES,
 };
 
 use crate::config::{DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
 use crate::error::{Result, TrainError};
 use crate::rng;
+use crate::variant::Variant;
 
 /// The built parts of an experiment.
 pub struct Parts {
@@ -20,6 +21,8 @@ pub struct Parts {
     pub generator: Box<dyn Generator>,
     pub discriminator: Box<dyn Discriminator>,
     pub source: Box<dyn Source>,
+    /// The semi-supervised GAN's labelled subset (see [`build_labeled_source`]).
+    pub labeled: Option<Box<dyn Source>>,
 }
 
 /// Build the data source (seeded from the run seed).
@@ -42,6 +45,29 @@ pub fn build_source(config: &ExperimentConfig) -> Result<Box<dyn Source>> {
     }
 }
 
+/// The semi-supervised GAN's labelled data: a class-balanced subset of
+/// `variant.labels` training examples, chosen by the run seed (so the same seed always
+/// picks the same examples), served in shuffled batches. `None` for other variants.
+pub fn build_labeled_source(config: &ExperimentConfig) -> Result<Option<Box<dyn Source>>> {
+    let Variant::SemiSupervised { labels, .. } = &config.variant else {
+        return Ok(None);
+    };
+    let spec = config.data.dataset.as_ref().ok_or_else(|| {
+        TrainError::config("variant.kind", "the semi-supervised GAN needs data.dataset")
+    })?;
+    let mut ds = gan_data::load(spec.name, &dataset_dir(spec)?, gan_data::Split::Train)?;
+    if let Some(classes) = &spec.classes {
+        ds = ds.filter_classes(classes)?;
+    }
+    let subset = ds
+        .labeled_subset(*labels, rng::derived_seed(config.seed, "labels"))
+        .map_err(|e| TrainError::config("variant.labels", e.to_string()))?;
+    let seed = rng::derived_seed(config.seed, "labeled_data");
+    Ok(Some(Box::new(gan_data::ShuffledLoader::new(
+        subset, seed, true,
+    )?)))
+}
+
 /// The data directory of a dataset spec: `data.dataset.dir`, else gan-data's default.
 pub fn dataset_dir(spec: &DatasetSpec) -> Result<std::path::PathBuf> {
     spec.dir
@@ -61,6 +87,26 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
     let source = build_source(config)?;
     let sample_shape = source.sample_shape();
     let data_dim: i64 = sample_shape.iter().product();
+    let variant = &config.variant;
+    let num_classes = source.num_classes();
+    let needs_classes = |key: &str| {
+        num_classes.ok_or_else(|| {
+            TrainError::config(
+                key,
+                format!(
+                    "variant \"{}\" needs a dataset with class labels",
+                    variant.name()
+                ),
+            )
+        })
+    };
+    // Label-conditioned generators embed the label; InfoGAN widens z by its code.
+    let gen_classes = if variant.label_conditioned() {
+        Some(needs_classes("variant.kind")?)
+    } else {
+        None
+    };
+    let code_dim = variant.code_dim();
 
     tch::manual_seed(rng::derived_seed(config.seed, "init") as i64 >> 1);
     let gen_vs = VarStore::new(device);
@@ -78,27 +124,23 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
             latent_dim,
             hidden,
             activation,
+            output_activation,
         } => {
-            if sample_shape.len() != 1 {
-                return Err(TrainError::config(
-                    "generator.kind",
-                    format!(
-                        "an MLP generator needs vector data, got samples of shape {sample_shape:?}"
-                    ),
-                ));
-            }
             let cfg = MlpConfig {
-                input_dim: *latent_dim,
-                hidden: hidden.clone(),
-                output_dim: data_dim,
                 activation: *activation,
-                output_activation: Activation::None,
-                dropout: 0.0,
-                minibatch_discrimination: None,
-                minibatch_std: false,
-                num_classes: None,
+                output_activation: *output_activation,
+                num_classes: gen_classes,
+                ..MlpConfig::new(latent_dim + code_dim, hidden.clone(), data_dim)
             };
-            Box::new(cfg.build_generator(&(gen_vs.root() / "gen"))?)
+            let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
+            if sample_shape.len() == 1 {
+                Box::new(g)
+            } else {
+                Box::new(Reshaped {
+                    inner: Box::new(g),
+                    sample_shape: sample_shape.clone(),
+                })
+            }
         }
         GeneratorSpec::Dcgan {
             latent_dim,
@@ -107,7 +149,8 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
             vbn_reference_size,
         } => {
             let cfg = DcganConfig {
-                latent_dim: *latent_dim,
+                latent_dim: latent_dim + code_dim,
+                num_classes: gen_classes,
                 ngf: *ngf,
                 generator_norm: *norm,
                 vbn_reference_size: *vbn_reference_size,
@@ -119,6 +162,34 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
         }
     };
 
+    let heads = HeadsConfig {
+        aux_classes: match variant {
+            Variant::AuxiliaryClassifier { .. } => Some(needs_classes("variant.kind")?),
+            _ => None,
+        },
+        q_dim: match variant {
+            Variant::Info {
+                categorical,
+                continuous,
+                ..
+            } => Some(categorical + 2 * continuous),
+            _ => None,
+        },
+        semi_supervised: match variant {
+            Variant::SemiSupervised {
+                extra_fake_class, ..
+            } => Some(SemiSupervisedOutput {
+                num_classes: needs_classes("variant.kind")?,
+                extra_fake_class: *extra_fake_class,
+            }),
+            _ => None,
+        },
+    };
+    // Conditional GAN: D sees the label through a projection term.
+    let disc_classes = match variant {
+        Variant::Conditional => gen_classes,
+        _ => None,
+    };
     let disc_vs = VarStore::new(device);
     let discriminator: Box<dyn Discriminator> = match &config.discriminator {
         DiscriminatorSpec::Mlp {
@@ -127,17 +198,19 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
             dropout,
             minibatch_discrimination,
             minibatch_std,
+            input_noise,
+            hidden_noise,
         } => {
             let cfg = MlpConfig {
-                input_dim: data_dim,
-                hidden: hidden.clone(),
-                output_dim: 1,
                 activation: *activation,
-                output_activation: Activation::None,
                 dropout: *dropout,
                 minibatch_discrimination: *minibatch_discrimination,
                 minibatch_std: *minibatch_std,
-                num_classes: None,
+                num_classes: disc_classes,
+                heads,
+                input_noise: *input_noise,
+                hidden_noise: *hidden_noise,
+                ..MlpConfig::new(data_dim, hidden.clone(), 1)
             };
             Box::new(cfg.build_discriminator(&(disc_vs.root() / "disc"))?)
         }
@@ -152,10 +225,28 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
                 minibatch_discrimination: *minibatch_discrimination,
                 minibatch_std: *minibatch_std,
                 features_layer_batch_norm: *features_layer_batch_norm,
+                num_classes: disc_classes,
+                heads,
                 ..dcgan_base(&sample_shape, "discriminator.kind")?
             };
             let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
             init_dcgan_weights(&disc_vs);
+            Box::new(d)
+        }
+        DiscriminatorSpec::Autoencoder {
+            code_dim,
+            hidden,
+            ndf,
+        } => {
+            let cfg = AutoencoderConfig {
+                code_dim: *code_dim,
+                hidden: hidden.clone(),
+                ndf: *ndf,
+            };
+            let d = cfg.build(&(disc_vs.root() / "disc"), &sample_shape)?;
+            if sample_shape.len() == 3 {
+                init_dcgan_weights(&disc_vs);
+            }
             Box::new(d)
         }
     };
@@ -165,7 +256,26 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
         generator,
         discriminator,
         source,
+        labeled: build_labeled_source(config)?,
     })
+}
+
+/// An MLP generator whose flat output is reshaped to the data's sample shape (images).
+struct Reshaped {
+    inner: Box<dyn Generator>,
+    sample_shape: Vec<i64>,
+}
+
+impl Generator for Reshaped {
+    fn latent_dim(&self) -> i64 {
+        self.inner.latent_dim()
+    }
+
+    fn generate(&self, z: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
+        let mut shape = vec![-1];
+        shape.extend_from_slice(&self.sample_shape);
+        self.inner.generate(z, labels, train).reshape(shape)
+    }
 }
 
 /// A DCGAN config for images of `sample_shape` (`[C, S, S]` with S in

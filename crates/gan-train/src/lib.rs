@@ -20,6 +20,7 @@
 
 pub mod checkpoint;
 pub mod classifier;
+pub mod conditioning;
 pub mod config;
 pub mod device;
 pub mod error;
@@ -34,9 +35,12 @@ pub mod rng;
 pub mod run_dir;
 pub mod toy_eval;
 pub mod trainer;
+pub mod variant;
+pub mod variant_eval;
 
 pub use config::{ExperimentConfig, Schedule};
 pub use device::parse_device;
 pub use error::{Result, TrainError};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
 pub use trainer::{StepStats, Trainer};
+pub use variant::Variant;

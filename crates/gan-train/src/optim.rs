@@ -208,14 +208,22 @@ impl Optimizer {
                 };
                 match c.kind {
                     OptimizerKind::Adam => {
+                        // m ← β1·m + (1−β1)·g and v ← β2·v + (1−β2)·g², as lerps.
                         let _ = slot.first.lerp_(&grad, 1.0 - c.beta1);
-                        let _ = slot.second.g_mul_scalar_(c.beta2);
-                        let _ = slot.second.addcmul_(&grad, &(&grad * (1.0 - c.beta2)));
+                        let _ = slot.second.lerp_(&grad.square(), 1.0 - c.beta2);
+                        if lr == 0.0 {
+                            continue;
+                        }
                         let bias1 = 1.0 - c.beta1.powi(t);
                         let bias2 = 1.0 - c.beta2.powi(t);
-                        let denom = (slot.second.sqrt() / bias2.sqrt()).g_add_scalar_(c.eps);
-                        let update = (&slot.first / &denom) * (lr / bias1);
-                        let _ = slot.param.g_sub_(&update);
+                        // θ ← θ − (lr/bias1)·m / (√v/√bias2 + ε), with the step size folded
+                        // into the denominator so that one in-place addcdiv applies it
+                        // (one temporary instead of three).
+                        let mut denom = slot.second.sqrt();
+                        let _ = denom.g_div_scalar_(bias2.sqrt());
+                        let _ = denom.g_add_scalar_(c.eps);
+                        let _ = denom.g_mul_scalar_(-bias1 / lr);
+                        let _ = slot.param.addcdiv_(&slot.first, &denom);
                     }
                     OptimizerKind::Rmsprop => {
                         let _ = slot.first.g_mul_scalar_(c.alpha);

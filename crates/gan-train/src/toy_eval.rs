@@ -34,7 +34,7 @@ pub fn evaluate_modes(trainer: &Trainer, n: i64) -> Result<Option<ModeReport>> {
         rng::derived_seed(trainer.config.seed, "modes"),
         trainer.step,
     ));
-    let samples: Vec<f64> = Vec::try_from(trainer.sample(n).to_kind(Kind::Double).flatten(0, -1))?;
+    let samples: Vec<f64> = Vec::try_from(trainer.sample(n)?.to_kind(Kind::Double).flatten(0, -1))?;
     if let Some(&value) = samples.iter().find(|v| !v.is_finite()) {
         return Err(TrainError::NonFinite {
             step: trainer.step,

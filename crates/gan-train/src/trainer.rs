@@ -12,15 +12,17 @@ use tch::{nn::VarStore, Device, Kind, Tensor};
 
 use gan_core::{AdversarialLoss, HistoricalAverage, LossKind};
 use gan_data::Source;
-use gan_models::{Discriminator, Generator, MlpDiscriminator};
+use gan_models::{DiscOutput, Discriminator, Generator, MlpDiscriminator};
 
 use crate::checkpoint::{self, CheckpointMeta};
+use crate::conditioning::{Conditioning, GenInput};
 use crate::config::{ExperimentConfig, LrDecay, Schedule};
 use crate::error::{Result, TrainError};
 use crate::experiment::{build_parts, Parts};
 use crate::observe::Observer;
 use crate::optim::Optimizer;
 use crate::rng;
+use crate::variant::Variant;
 
 /// What one generator step measured. Probabilities are `σ(score)` for the logit-based
 /// losses and raw mean scores for the others.
@@ -38,6 +40,10 @@ pub struct StepStats {
     pub d_fake_g: f64,
     /// L2 norm of the generator's gradient in this step.
     pub g_grad_norm: f64,
+    /// The variant's extra term, NaN for variants without one: the class cross-entropy
+    /// on real data (AC-GAN) or on the labelled batch (semi-supervised GAN), `L_info`
+    /// (InfoGAN), the pulling-away term (EBGAN).
+    pub aux: f64,
 }
 
 /// A GAN being trained.
@@ -51,6 +57,10 @@ pub struct Trainer {
     pub opt_g: Optimizer,
     pub opt_d: Optimizer,
     pub source: Box<dyn Source>,
+    /// The semi-supervised GAN's labelled subset.
+    pub labeled: Option<Box<dyn Source>>,
+    /// How generator inputs (noise, labels, InfoGAN codes) are drawn.
+    pub conditioning: Conditioning,
     pub loss: AdversarialLoss,
     /// Generator updates completed so far.
     pub step: u64,
@@ -108,12 +118,23 @@ impl Ema {
     }
 }
 
-/// What one discriminator update measured, plus the real batch it used.
+/// What one discriminator update measured (scalar tensors, read once per step), plus
+/// the real batch it used.
 struct DStep {
-    loss: f64,
-    d_real: f64,
-    d_fake: f64,
+    loss: Tensor,
+    d_real: Tensor,
+    d_fake: Tensor,
+    aux: Option<Tensor>,
     real: Tensor,
+    real_labels: Option<Tensor>,
+}
+
+/// What one generator update measured (scalar tensors).
+struct GStep {
+    loss: Tensor,
+    d_fake_g: Tensor,
+    grad_norm: Tensor,
+    aux: Option<Tensor>,
 }
 
 impl Trainer {
@@ -126,7 +147,13 @@ impl Trainer {
             generator,
             discriminator,
             source,
+            labeled,
         } = build_parts(&config, device)?;
+        let conditioning = Conditioning::new(
+            &config.variant,
+            generator.latent_dim(),
+            source.num_classes(),
+        )?;
         if config.train.schedule == Schedule::Unrolled && discriminator.as_mlp().is_none() {
             return Err(TrainError::config(
                 "train.schedule",
@@ -151,6 +178,8 @@ impl Trainer {
             opt_g,
             opt_d,
             source,
+            labeled,
+            conditioning,
             step: 0,
         })
     }
@@ -197,6 +226,9 @@ impl Trainer {
             })
             .map_err(with_path)?;
         t.source.restore(&ck.meta.source_state)?;
+        if let (Some(l), Some(state)) = (t.labeled.as_mut(), &ck.meta.labeled_source_state) {
+            l.restore(state)?;
+        }
         t.step = ck.meta.step;
         t.restore_stabilizers(&ck).map_err(with_path)?;
         Ok(t)
@@ -284,6 +316,7 @@ impl Trainer {
             step: self.step,
             seed: self.config.seed,
             source_state: self.source.state(),
+            labeled_source_state: self.labeled.as_ref().map(|l| l.state()),
             opt_g_steps: self.opt_g.steps(),
             opt_d_steps: self.opt_d.steps(),
             config_toml: self.config.to_toml(),
@@ -292,17 +325,29 @@ impl Trainer {
         checkpoint::save(path, &tensors, &meta)
     }
 
-    /// Latent noise for `n` samples, drawn from torch's generator.
-    pub fn noise(&self, n: i64) -> Tensor {
-        Tensor::randn([n, self.generator.latent_dim()], (Kind::Float, self.device))
+    /// `n` generator inputs drawn from their priors (torch's generator), on the device.
+    pub fn draw_inputs(&self, n: i64) -> Result<GenInput> {
+        self.conditioning.draw(n, self.device, None, None)
     }
 
-    /// `n` generator samples in eval mode, without gradient tracking, on the CPU. With
-    /// `train.ema` on, they come from the averaged generator weights.
-    pub fn sample(&self, n: i64) -> Tensor {
+    /// The generator's output for `input` (`train` selects batch-norm behaviour).
+    pub fn generate(&self, input: &GenInput, train: bool) -> Tensor {
+        self.generator
+            .generate(&input.z, input.labels.as_ref(), train)
+    }
+
+    /// `n` generator samples in eval mode, without gradient tracking, on the CPU (labels
+    /// and codes drawn from their priors). With `train.ema` on, they come from the
+    /// averaged generator weights. Errors if `n < 1`.
+    pub fn sample(&self, n: i64) -> Result<Tensor> {
+        let input = self.draw_inputs(n)?;
+        Ok(self.sample_from(&input))
+    }
+
+    /// Like [`Self::sample`] for given inputs (e.g. fixed classes or codes).
+    pub fn sample_from(&self, input: &GenInput) -> Tensor {
         self.with_sampling_weights(|| {
-            tch::no_grad(|| self.generator.generate(&self.noise(n), None, false))
-                .to_device(Device::Cpu)
+            tch::no_grad(|| self.generate(input, false)).to_device(Device::Cpu)
         })
     }
 
@@ -335,31 +380,161 @@ impl Trainer {
         }
     }
 
-    fn mean_report(&self, score: &Tensor) -> f64 {
-        self.score_to_report(score)
-            .mean(Kind::Float)
-            .double_value(&[])
+    fn mean_report(&self, score: &Tensor) -> Tensor {
+        self.score_to_report(&score.detach()).mean(Kind::Float)
     }
 
-    fn real_batch(&mut self) -> Result<Tensor> {
+    /// A real batch on the device, with its labels when the source has them.
+    fn real_batch(&mut self) -> Result<(Tensor, Option<Tensor>)> {
         let b = self.source.next_batch(self.config.train.batch_size)?;
-        Ok(b.x.to_device(self.device))
+        Ok((
+            b.x.to_device(self.device),
+            b.y.map(|y| y.to_device(self.device)),
+        ))
+    }
+
+    /// The labels a label-conditioned discriminator needs for a real batch (`None` for
+    /// other variants).
+    fn d_labels<'a>(&self, labels: Option<&'a Tensor>) -> Result<Option<&'a Tensor>> {
+        if self.config.variant != Variant::Conditional {
+            return Ok(None);
+        }
+        labels.map(Some).ok_or_else(|| {
+            TrainError::config("variant.kind", "the data source gives no class labels")
+        })
+    }
+
+    /// InfoGAN's `L_info = −E log Q(c | G(z, c))` of the code in `input`, from D's Q head
+    /// on `G(z, c)`: categorical cross-entropy plus `continuous_weight` × Gaussian NLL.
+    fn info_loss(&self, out: &DiscOutput, input: &GenInput) -> Result<Tensor> {
+        let Variant::Info {
+            continuous_weight, ..
+        } = self.config.variant
+        else {
+            return Err(TrainError::config("variant.kind", "not an InfoGAN"));
+        };
+        let q = out
+            .q
+            .as_ref()
+            .ok_or_else(|| TrainError::config("variant.kind", "the discriminator has no Q head"))?;
+        let k = self.conditioning.categorical();
+        let mut loss = Tensor::zeros([], (Kind::Float, self.device));
+        if let Some(c) = &input.categorical {
+            loss += gan_core::info::categorical_code_loss(&q.narrow(1, 0, k), c)?;
+        }
+        if let Some(c) = &input.continuous {
+            let n = self.conditioning.continuous();
+            let params = q.narrow(1, k, 2 * n);
+            loss += gan_core::info::continuous_code_loss(&params, c)? * continuous_weight;
+        }
+        Ok(loss)
+    }
+
+    /// Class logits of a discriminator output, or a clear error.
+    fn class_logits(out: &DiscOutput) -> Result<&Tensor> {
+        out.class_logits.as_ref().ok_or_else(|| {
+            TrainError::config("variant.kind", "the discriminator has no class head")
+        })
     }
 
     /// One discriminator update.
     fn d_update(&mut self) -> Result<DStep> {
-        let real = self.real_batch()?;
-        let z = self.noise(real.size()[0]);
-        let fake = self.generator.generate(&z, None, true).detach();
-        let out_real = self.discriminator.discriminate(&real, None, true);
-        let out_fake = self.discriminator.discriminate(&fake, None, true);
-        let mut loss = self.loss.d_loss(&out_real.score, &out_fake.score);
-        let gp = self.config.train.gradient_penalty;
-        if gp > 0.0 {
-            let d = &self.discriminator;
-            let penalty =
-                gan_core::gradient_penalty(|x| d.discriminate(x, None, true).score, &real, &fake)?;
-            loss += penalty * gp;
+        let (real, real_labels) = self.real_batch()?;
+        let variant = self.config.variant.clone();
+        // The semi-supervised baseline (unsupervised_weight = 0) is a plain classifier.
+        let supervised_only = matches!(
+            variant,
+            Variant::SemiSupervised { unsupervised_weight, .. } if unsupervised_weight == 0.0
+        );
+        let nan = || Tensor::full([], f64::NAN, (Kind::Float, self.device));
+        let (mut loss, d_real, d_fake, mut aux) = if supervised_only {
+            (
+                Tensor::zeros([], (Kind::Float, self.device)),
+                nan(),
+                nan(),
+                None,
+            )
+        } else {
+            let input = self.draw_inputs(real.size()[0])?;
+            let fake = self.generate(&input, true).detach();
+            let real_cond = self.d_labels(real_labels.as_ref())?;
+            let out_real = self.discriminator.discriminate(&real, real_cond, true);
+            let out_fake = self
+                .discriminator
+                .discriminate(&fake, input.labels.as_ref(), true);
+            let mut loss = self.loss.d_loss(&out_real.score, &out_fake.score);
+            let mut aux = None;
+            match &variant {
+                Variant::AuxiliaryClassifier {
+                    class_weight,
+                    fake_class_loss,
+                } => {
+                    let y = real_labels.as_ref().ok_or_else(|| {
+                        TrainError::config("variant.kind", "AC-GAN needs labelled data")
+                    })?;
+                    let fake_y = input.labels.as_ref().expect("AC-GAN draws fake labels");
+                    // With `fake_class_loss` off the class head learns from real images
+                    // only, so G cannot satisfy it with label-revealing artefacts.
+                    let ce_real = gan_core::class_cross_entropy(Self::class_logits(&out_real)?, y)?;
+                    let ce_fake =
+                        gan_core::class_cross_entropy(Self::class_logits(&out_fake)?, fake_y)?;
+                    let classes = if *fake_class_loss {
+                        &ce_real + ce_fake
+                    } else {
+                        ce_real.shallow_clone()
+                    };
+                    loss += classes * *class_weight;
+                    aux = Some(ce_real);
+                }
+                Variant::Info { info_weight, .. } => {
+                    let info = self.info_loss(&out_fake, &input)?;
+                    loss += &info * *info_weight;
+                    aux = Some(info);
+                }
+                Variant::SemiSupervised {
+                    unsupervised_weight,
+                    ..
+                } => loss *= *unsupervised_weight,
+                _ => {}
+            }
+            let gp = self.config.train.gradient_penalty;
+            if gp > 0.0 {
+                let d = &self.discriminator;
+                let penalty = gan_core::gradient_penalty(
+                    |x| d.discriminate(x, real_cond, true).score,
+                    &real,
+                    &fake,
+                )?;
+                loss += penalty * gp;
+            }
+            let d_real = self.mean_report(&out_real.score);
+            let d_fake = self.mean_report(&out_fake.score);
+            (loss, d_real, d_fake, aux)
+        };
+        if let Variant::SemiSupervised {
+            labeled_batch_size,
+            labels,
+            ..
+        } = &variant
+        {
+            let labeled = self.labeled.as_mut().ok_or_else(|| {
+                TrainError::config("variant.labels", "no labelled subset was built")
+            })?;
+            let bs = labeled_batch_size.unwrap_or(self.config.train.batch_size);
+            // Never more than the subset holds (100 labels, batch 100: one pass per step).
+            let batch = labeled.next_batch(bs.min(*labels as i64))?;
+            let y = batch
+                .y
+                .ok_or_else(|| {
+                    TrainError::config("variant.labels", "labelled batch has no labels")
+                })?
+                .to_device(self.device);
+            let out = self
+                .discriminator
+                .discriminate(&batch.x.to_device(self.device), None, true);
+            let ce = gan_core::class_cross_entropy(Self::class_logits(&out)?, &y)?;
+            loss += &ce;
+            aux = Some(ce);
         }
         let lambda = self.config.train.historical_averaging;
         if let Some((_, ha)) = &self.history {
@@ -376,19 +551,22 @@ impl Trainer {
             ha.update(&params)?;
         }
         Ok(DStep {
-            loss: loss.double_value(&[]),
-            d_real: self.mean_report(&out_real.score),
-            d_fake: self.mean_report(&out_fake.score),
+            loss: loss.detach(),
+            d_real,
+            d_fake,
+            aux: aux.map(|a| a.detach()),
             real,
+            real_labels,
         })
     }
 
     /// One generator update against D, or against D after `lookahead` differentiable
-    /// look-ahead updates (unrolled GAN); `real` is the last D update's real batch
-    /// (used by feature matching and the look-ahead). Returns (loss, D(G(z)), ‖∇G‖).
-    fn g_update(&mut self, real: &Tensor, lookahead: u32) -> Result<(f64, f64, f64)> {
-        let z = self.noise(self.config.train.batch_size);
-        let fake = self.generator.generate(&z, None, true);
+    /// look-ahead updates (unrolled GAN); `d` is the last D update (its real batch is
+    /// used by feature matching and the look-ahead).
+    fn g_update(&mut self, d: &DStep, lookahead: u32) -> Result<GStep> {
+        let real = &d.real;
+        let input = self.draw_inputs(self.config.train.batch_size)?;
+        let fake = self.generate(&input, true);
         let (out, out_real) = if lookahead > 0 {
             let mlp = self.discriminator.as_mlp().ok_or_else(|| {
                 TrainError::config("train.schedule", "\"unrolled\" needs an MLP discriminator")
@@ -402,12 +580,15 @@ impl Trainer {
                 .then(|| mlp.forward_with(&params, real, None, true));
             (out, out_real)
         } else {
-            let out = self.discriminator.discriminate(&fake, None, true);
+            let out = self
+                .discriminator
+                .discriminate(&fake, input.labels.as_ref(), true);
+            let real_cond = self.d_labels(d.real_labels.as_ref())?;
             let out_real = self
                 .config
                 .train
                 .feature_matching
-                .then(|| self.discriminator.discriminate(real, None, true));
+                .then(|| self.discriminator.discriminate(real, real_cond, true));
             (out, out_real)
         };
         let mut loss = match out_real {
@@ -424,6 +605,28 @@ impl Trainer {
             }
             None => self.loss.g_loss(&out.score),
         };
+        let aux = match &self.config.variant {
+            Variant::AuxiliaryClassifier { class_weight, .. } => {
+                let y = input.labels.as_ref().expect("AC-GAN draws fake labels");
+                let ce = gan_core::class_cross_entropy(Self::class_logits(&out)?, y)?;
+                loss += &ce * *class_weight;
+                Some(ce)
+            }
+            Variant::Info { info_weight, .. } => {
+                let info = self.info_loss(&out, &input)?;
+                loss += &info * *info_weight;
+                Some(info)
+            }
+            Variant::EnergyBased { pulling_away } if *pulling_away > 0.0 => {
+                let codes = out.features.as_ref().ok_or_else(|| {
+                    TrainError::config("variant.pulling_away", "the discriminator gives no codes")
+                })?;
+                let pt = gan_core::pulling_away_term(codes)?;
+                loss += &pt * *pulling_away;
+                Some(pt)
+            }
+            _ => None,
+        };
         let lambda = self.config.train.historical_averaging;
         if let Some((ha, _)) = &self.history {
             let params: Vec<Tensor> = self.opt_g.params().map(Tensor::shallow_clone).collect();
@@ -431,7 +634,7 @@ impl Trainer {
         }
         self.opt_g.zero_grad();
         loss.backward();
-        let norm = grad_norm(self.opt_g.params());
+        let grad_norm = grad_norm(self.opt_g.params(), self.device);
         self.opt_g.step();
         if let Some((ha, _)) = self.history.as_mut() {
             let params: Vec<Tensor> = self.opt_g.params().map(Tensor::shallow_clone).collect();
@@ -440,8 +643,12 @@ impl Trainer {
         if let Some(ema) = self.ema.as_mut() {
             ema.update();
         }
-        let report = self.mean_report(&out.score.detach());
-        Ok((loss.double_value(&[]), report, norm))
+        Ok(GStep {
+            loss: loss.detach(),
+            d_fake_g: self.mean_report(&out.score),
+            grad_norm,
+            aux: aux.map(|a| a.detach()),
+        })
     }
 
     /// D's parameters after `k` look-ahead updates on (`real`, `fake`), taken from a copy
@@ -525,10 +732,10 @@ impl Trainer {
     }
 
     /// Both players compute gradients at the same parameters, then both step.
-    fn simultaneous_update(&mut self) -> Result<StepStats> {
-        let real = self.real_batch()?;
-        let z = self.noise(real.size()[0]);
-        let fake = self.generator.generate(&z, None, true);
+    fn simultaneous_update(&mut self) -> Result<(DStep, GStep)> {
+        let (real, real_labels) = self.real_batch()?;
+        let input = self.draw_inputs(real.size()[0])?;
+        let fake = self.generate(&input, true);
         let out_fake_g = self.discriminator.discriminate(&fake, None, true);
         let g_loss = self.loss.g_loss(&out_fake_g.score);
         self.opt_g.zero_grad();
@@ -538,21 +745,27 @@ impl Trainer {
         let d_loss = self.loss.d_loss(&out_real.score, &out_fake.score);
         self.opt_d.zero_grad(); // drop what g_loss.backward() left in D
         d_loss.backward();
-        let g_grad_norm = grad_norm(self.opt_g.params());
+        let grad_norm = grad_norm(self.opt_g.params(), self.device);
         self.opt_g.step();
         self.opt_d.step();
         if let Some(ema) = self.ema.as_mut() {
             ema.update();
         }
-        Ok(StepStats {
-            step: 0,
-            d_loss: d_loss.double_value(&[]),
-            g_loss: g_loss.double_value(&[]),
+        let d = DStep {
+            loss: d_loss.detach(),
             d_real: self.mean_report(&out_real.score),
             d_fake: self.mean_report(&out_fake.score),
+            aux: None,
+            real,
+            real_labels,
+        };
+        let g = GStep {
+            loss: g_loss.detach(),
             d_fake_g: self.mean_report(&out_fake_g.score),
-            g_grad_norm,
-        })
+            grad_norm,
+            aux: None,
+        };
+        Ok((d, g))
     }
 
     /// Advance the game by one generator update (and its `d_steps` D updates).
@@ -563,7 +776,7 @@ impl Trainer {
             self.opt_g.set_lr_scale(scale.max(0.0));
             self.opt_d.set_lr_scale(scale.max(0.0));
         }
-        let mut stats = match self.config.train.schedule {
+        let (d, g) = match self.config.train.schedule {
             schedule @ (Schedule::Alternating | Schedule::Unrolled) => {
                 let mut d = self.d_update()?;
                 for _ in 1..self.config.train.d_steps {
@@ -573,23 +786,67 @@ impl Trainer {
                     Schedule::Unrolled => self.config.train.unrolled_steps,
                     _ => 0,
                 };
-                let (g_loss, d_fake_g, g_grad_norm) = self.g_update(&d.real, lookahead)?;
-                StepStats {
-                    step: 0,
-                    d_loss: d.loss,
-                    g_loss,
-                    d_real: d.d_real,
-                    d_fake: d.d_fake,
-                    d_fake_g,
-                    g_grad_norm,
-                }
+                let g = if self.trains_generator() {
+                    Some(self.g_update(&d, lookahead)?)
+                } else {
+                    None
+                };
+                (d, g)
             }
-            Schedule::Simultaneous => self.simultaneous_update()?,
+            Schedule::Simultaneous => {
+                let (d, g) = self.simultaneous_update()?;
+                (d, Some(g))
+            }
         };
         self.step += 1;
-        stats.step = self.step;
-        check_finite(&stats)?;
+        let stats = self.read_stats(&d, g.as_ref())?;
+        check_finite(&stats, g.is_some())?;
         Ok(stats)
+    }
+
+    /// Whether generator updates happen: not in the semi-supervised baseline, which
+    /// trains D as a classifier on the labelled subset alone.
+    fn trains_generator(&self) -> bool {
+        !matches!(
+            self.config.variant,
+            Variant::SemiSupervised { unsupervised_weight, .. } if unsupervised_weight == 0.0
+        )
+    }
+
+    /// All of a step's scalars in one device-to-host read.
+    fn read_stats(&self, d: &DStep, g: Option<&GStep>) -> Result<StepStats> {
+        let nan = || Tensor::full([], f64::NAN, (Kind::Double, self.device));
+        let scalar = |t: &Tensor| t.to_kind(Kind::Double).reshape([]);
+        let or_nan = |t: Option<&Tensor>| t.map_or_else(nan, scalar);
+        // The variant's term: D's (class CE on real / labelled data) when it has one, else G's.
+        let aux = d.aux.as_ref().or(g.and_then(|g| g.aux.as_ref()));
+        let values = Tensor::stack(
+            &[
+                scalar(&d.loss),
+                or_nan(g.map(|g| &g.loss)),
+                scalar(&d.d_real),
+                scalar(&d.d_fake),
+                or_nan(g.map(|g| &g.d_fake_g)),
+                g.map_or_else(
+                    || Tensor::zeros([], (Kind::Double, self.device)),
+                    |g| scalar(&g.grad_norm),
+                ),
+                or_nan(aux),
+            ],
+            0,
+        )
+        .to_device(Device::Cpu);
+        let v: Vec<f64> = Vec::try_from(values)?;
+        Ok(StepStats {
+            step: self.step,
+            d_loss: v[0],
+            g_loss: v[1],
+            d_real: v[2],
+            d_fake: v[3],
+            d_fake_g: v[4],
+            g_grad_norm: v[5],
+            aux: v[6],
+        })
     }
 
     /// Train until `config.train.steps`, calling every observer after each step. Stops
@@ -636,24 +893,27 @@ fn apply_thread_setting(config: &ExperimentConfig) {
     tch::set_num_threads(threads);
 }
 
-/// L2 norm over the gradients of `params` (0 where none).
-fn grad_norm<'a>(params: impl Iterator<Item = &'a Tensor>) -> f64 {
-    let mut total = 0.0;
-    for p in params {
-        let g = p.grad();
-        if g.defined() {
-            total += g.square().sum(Kind::Double).double_value(&[]);
-        }
+/// L2 norm over the gradients of `params` (0 where none), as a scalar tensor on
+/// `device` so that reading it does not force a host sync every step.
+fn grad_norm<'a>(params: impl Iterator<Item = &'a Tensor>, device: Device) -> Tensor {
+    let squares: Vec<Tensor> = params
+        .map(|p| p.grad())
+        .filter(Tensor::defined)
+        .map(|g| g.square().sum(Kind::Double))
+        .collect();
+    if squares.is_empty() {
+        return Tensor::zeros([], (Kind::Double, device));
     }
-    total.sqrt()
+    Tensor::stack(&squares, 0).sum(Kind::Double).sqrt()
 }
 
-fn check_finite(s: &StepStats) -> Result<()> {
-    for (what, value) in [
-        ("discriminator loss", s.d_loss),
-        ("generator loss", s.g_loss),
+/// Stops the run on a non-finite loss (the generator's only when it was trained).
+fn check_finite(s: &StepStats, generator_trained: bool) -> Result<()> {
+    for (what, value, checked) in [
+        ("discriminator loss", s.d_loss, true),
+        ("generator loss", s.g_loss, generator_trained),
     ] {
-        if !value.is_finite() {
+        if checked && !value.is_finite() {
             return Err(TrainError::NonFinite {
                 step: s.step,
                 what: what.into(),

@@ -235,9 +235,9 @@ fn resume_is_exact_with_every_stabilizer() {
     steps(&mut resumed, 3);
     assert_eq!(max_diff(&weights(&full), &weights(&resumed)), 0.0);
     tch::manual_seed(1);
-    let a = full.sample(16);
+    let a = full.sample(16).unwrap();
     tch::manual_seed(1);
-    let b = resumed.sample(16);
+    let b = resumed.sample(16).unwrap();
     assert!(a.equal(&b), "EMA samples differ after resume");
 
     // Feature matching keeps the same guarantee.
@@ -342,6 +342,7 @@ fn diagnostics_warn_about_an_overpowered_discriminator() {
         d_fake,
         d_fake_g: d_fake,
         g_grad_norm: 1.0,
+        aux: f64::NAN,
     };
     for step in 1..=30 {
         d.on_step(&t, &stats(step, 0.5, 0.48)).unwrap();

@@ -2,22 +2,48 @@
 //! generated images against the test split, on the features / softmax of gan-rs's own
 //! dataset classifier (`gan classifier train`). The numbers are comparable across gan-rs
 //! runs with the same classifier, NOT with published Inception-v3 FID / IS.
+//!
+//! Variants add their own figures (see `gan_train::variant_eval`): class agreement of
+//! conditional / AC-GAN samples, InfoGAN code-class alignment, and the semi-supervised
+//! discriminator's test classification error (which needs no classifier).
 
 use anyhow::{bail, Context, Result};
 
 use gan_train::classifier::Classifier;
 use gan_train::image_metrics::{self, RealReference, METRICS_NOTE};
-use gan_train::Trainer;
+use gan_train::{variant_eval, Trainer, Variant};
 
 use super::eval::EvalArgs;
 
 /// Real test images compared with at most.
 const MAX_REAL: i64 = 10_000;
 
+/// Samples per class for the class-agreement check.
+const AGREEMENT_PER_CLASS: i64 = 500;
+
 pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
     let Some(spec) = trainer.config.data.dataset.clone() else {
         bail!("not an image run");
     };
+    let mut report =
+        serde_json::json!({ "step": trainer.step, "variant": trainer.config.variant.name() });
+    if let Variant::SemiSupervised { labels, .. } = &trainer.config.variant {
+        let test = image_metrics::reference_images(&spec, i64::MAX)?;
+        let error = variant_eval::test_classification_error(&trainer, &test)?;
+        println!(
+            "semi-supervised D, {labels} labels: test error {:.2}% on {} test images",
+            100.0 * error,
+            test.len()
+        );
+        report["labels"] = (*labels).into();
+        report["test_error"] = error.into();
+        report["n_test"] = test.len().into();
+        let path = image_metrics::classifier_path_for(&spec)?;
+        if !path.is_file() {
+            report["note"] = "no dataset classifier: FID / KID / IS skipped".into();
+            return super::eval::publish_report(&args.run, &report);
+        }
+    }
     let device = trainer.device;
     let path = image_metrics::classifier_path_for(&spec)?;
     let classifier = Classifier::load(&path, device).with_context(|| {
@@ -33,21 +59,26 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
     let mut left = args.n;
     while left > 0 {
         let k = left.min(1000);
-        parts.push(trainer.sample(k));
+        parts.push(trainer.sample(k)?);
         left -= k;
     }
     let fake = tch::Tensor::cat(&parts, 0);
     let scores = image_metrics::score(&classifier, &reference, &fake)?;
-    let report = serde_json::json!({
-        "step": trainer.step,
-        "fid": scores.fid,
-        "kid_mean": scores.kid_mean,
-        "kid_std": scores.kid_std,
-        "inception_score": scores.inception_score,
-        "n_generated": scores.n_generated,
-        "n_real": scores.n_real,
-        "classifier": path.display().to_string(),
-        "note": METRICS_NOTE,
-    });
+    report["fid"] = scores.fid.into();
+    report["kid_mean"] = scores.kid_mean.into();
+    report["kid_std"] = scores.kid_std.into();
+    report["inception_score"] = scores.inception_score.into();
+    report["n_generated"] = scores.n_generated.into();
+    report["n_real"] = scores.n_real.into();
+    report["classifier"] = path.display().to_string().into();
+    report["note"] = METRICS_NOTE.into();
+    if trainer.conditioning.label_classes().is_some() {
+        let a = variant_eval::class_agreement(&trainer, &classifier, AGREEMENT_PER_CLASS)?;
+        report["class_agreement"] = serde_json::to_value(&a)?;
+    }
+    if trainer.conditioning.categorical() > 0 {
+        let a = variant_eval::infogan_alignment(&trainer, &classifier, &real, args.n.min(10_000))?;
+        report["infogan_alignment"] = serde_json::to_value(&a)?;
+    }
     super::eval::publish_report(&args.run, &report)
 }

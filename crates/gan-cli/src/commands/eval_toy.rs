@@ -13,7 +13,7 @@ pub fn run(args: &EvalArgs, mut trainer: Trainer) -> Result<()> {
         return eval_2d(args, &trainer);
     }
     tch::manual_seed(0);
-    let fake = trainer.sample(args.n).to_kind(Kind::Double);
+    let fake = trainer.sample(args.n)?.to_kind(Kind::Double);
     let real = trainer.source.next_batch(args.n)?.x.to_kind(Kind::Double);
     if fake.size()[1..] != [1] {
         bail!(

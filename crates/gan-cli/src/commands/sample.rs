@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
 use gan_train::image_grid::{default_nrow, npy_bytes, write_grid_png};
 
@@ -43,6 +43,10 @@ pub struct SampleArgs {
     /// Images per row of a PNG grid (default: a square grid).
     #[arg(long)]
     pub nrow: Option<usize>,
+    /// Generate only this class (conditional GAN / AC-GAN label, or InfoGAN categorical
+    /// code value).
+    #[arg(long, value_name = "K")]
+    pub class: Option<i64>,
 }
 
 fn format_of(args: &SampleArgs) -> Result<SampleFormat> {
@@ -71,16 +75,17 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
         bail!("--n must be at least 1, got {n}");
     }
     tch::manual_seed(args.seed);
-    let z = gan_train::latent::latent_noise(
-        n,
-        trainer.generator.latent_dim(),
-        args.truncation,
-        trainer.device,
-    )?;
+    let input = trainer
+        .conditioning
+        .draw(n, trainer.device, args.truncation, args.class)
+        .map_err(|e| match (args.class, e) {
+            (Some(_), gan_train::TrainError::Config { key, reason }) if key == "class" => {
+                anyhow::anyhow!("--class: {reason}")
+            }
+            (_, e) => e.into(),
+        })?;
     // EMA weights when the run keeps them (train.ema), as for evaluation.
-    let samples = trainer.with_sampling_weights(|| {
-        tch::no_grad(|| trainer.generator.generate(&z, None, false)).to_device(Device::Cpu)
-    });
+    let samples = trainer.sample_from(&input);
     match format {
         SampleFormat::Png => {
             if !is_image {

@@ -42,8 +42,13 @@ pub struct TrainArgs {
     pub runs_dir: PathBuf,
 
     /// Continue the run in RUN_DIR from its last checkpoint (same config, same seed).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "overrides", "out", "seed"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "overrides", "out", "seed", "labels"])]
     pub resume: Option<PathBuf>,
+
+    /// Semi-supervised GAN: size of the class-balanced labelled subset (sets
+    /// `variant.labels`; a multiple of the number of classes).
+    #[arg(long, value_name = "N")]
+    pub labels: Option<usize>,
 }
 
 fn load_config(args: &TrainArgs) -> Result<ExperimentConfig> {
@@ -54,13 +59,37 @@ fn load_config(args: &TrainArgs) -> Result<ExperimentConfig> {
     if let Some(steps) = args.steps {
         overrides.push(format!("train.steps={steps}"));
     }
+    if let Some(n) = args.labels {
+        overrides.push(format!("variant.labels={n}"));
+    }
+    let config = read_config(args, &overrides);
+    if args.labels.is_some() {
+        // A clearer message than "unknown field `labels`" for other variants.
+        let plain: Vec<String> = overrides
+            .iter()
+            .filter(|o| !o.starts_with("variant.labels="))
+            .cloned()
+            .collect();
+        if let Ok(c) = read_config(args, &plain) {
+            if !matches!(c.variant, gan_train::Variant::SemiSupervised { .. }) {
+                anyhow::bail!(
+                    "--labels applies to semi-supervised configs ([variant] kind = \"semi_supervised\"); this config's variant is \"{}\"",
+                    c.variant.name()
+                );
+            }
+        }
+    }
+    config
+}
+
+fn read_config(args: &TrainArgs, overrides: &[String]) -> Result<ExperimentConfig> {
     match &args.config {
-        Some(path) => Ok(ExperimentConfig::load(path, &overrides)?),
+        Some(path) => Ok(ExperimentConfig::load(path, overrides)?),
         None if Path::new(DEFAULT_CONFIG_PATH).exists() => Ok(ExperimentConfig::load(
             Path::new(DEFAULT_CONFIG_PATH),
-            &overrides,
+            overrides,
         )?),
-        None => Ok(ExperimentConfig::from_toml_str(DEFAULT_CONFIG, &overrides)
+        None => Ok(ExperimentConfig::from_toml_str(DEFAULT_CONFIG, overrides)
             .context("the built-in default config")?),
     }
 }

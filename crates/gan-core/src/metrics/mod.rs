@@ -7,9 +7,11 @@ pub mod frechet;
 pub mod inception_score;
 pub mod kid;
 pub mod modes;
+pub mod permutation;
 
 pub use divergence::{emd_1d, emd_1d_samples, histogram, js_divergence, kl_divergence};
 pub use frechet::{frechet_distance, FeatureStats};
 pub use inception_score::{inception_score, inception_score_from_logits};
 pub use kid::{kernel_inception_distance, kid_subsets, polynomial_kernel, KidEstimate};
 pub use modes::{ModeReport, ModeSet};
+pub use permutation::{best_permutation_accuracy, PermutationMatch};

@@ -2,7 +2,9 @@
 //!
 //! Variables under the builder's path: `conv0 … conv{L-1}` (strided blocks), `bn{i}` (every
 //! block but the first, and the last only with `features_layer_batch_norm`), `out` (final
-//! valid conv, or a linear layer with minibatch discrimination), `mbd`, `label_emb`.
+//! valid conv, or a linear layer with minibatch discrimination; K (+1) wide for a
+//! semi-supervised discriminator), `mbd`, `label_emb`, and the optional heads `aux`,
+//! `q_hidden`, `q_out` (see [`crate::heads`]).
 //! `features` = the flattened activations of the last conv block (before any minibatch
 //! std / minibatch discrimination features).
 
@@ -11,6 +13,7 @@ use super::DcganConfig;
 use crate::activation::{leaky_relu, LEAKY_RELU_SLOPE};
 use crate::conditional::{projection, require_labels, LabelEmbedding};
 use crate::error::Result;
+use crate::heads::{score_and_class_logits, Heads, SemiSupervisedOutput};
 use crate::minibatch::MinibatchDiscrimination;
 use crate::minibatch_std::minibatch_std;
 use crate::{DiscOutput, Discriminator};
@@ -30,6 +33,8 @@ enum Head {
 pub struct DcganDiscriminator {
     blocks: Vec<(nn::Conv2D, Option<nn::BatchNorm>)>,
     head: Head,
+    heads: Heads,
+    semi_supervised: Option<SemiSupervisedOutput>,
     label_emb: Option<LabelEmbedding>,
     minibatch_std: bool,
     feature_dim: i64,
@@ -65,11 +70,22 @@ impl DcganDiscriminator {
                     bias: false,
                     ..Default::default()
                 };
-                Head::Conv(nn::conv2d(p / "out", head_ch, 1, k, conv_cfg))
+                Head::Conv(nn::conv2d(
+                    p / "out",
+                    head_ch,
+                    cfg.heads.output_width(),
+                    k,
+                    conv_cfg,
+                ))
             }
             Some(m) => {
                 let mbd = MinibatchDiscrimination::new(&(p / "mbd"), head_ch * k * k, m)?;
-                let linear = nn::linear(p / "out", mbd.out_dim(), 1, Default::default());
+                let linear = nn::linear(
+                    p / "out",
+                    mbd.out_dim(),
+                    cfg.heads.output_width(),
+                    Default::default(),
+                );
                 Head::Minibatch(mbd, linear)
             }
         };
@@ -77,9 +93,12 @@ impl DcganDiscriminator {
             Some(n) => Some(LabelEmbedding::new(&(p / "label_emb"), n, feature_dim)?),
             None => None,
         };
+        let heads = Heads::new(p, feature_dim, &cfg.heads)?;
         Ok(DcganDiscriminator {
             blocks,
             head,
+            heads,
+            semi_supervised: cfg.heads.semi_supervised,
             label_emb,
             minibatch_std: cfg.minibatch_std,
             feature_dim,
@@ -110,12 +129,11 @@ impl Discriminator for DcganDiscriminator {
         } else {
             h
         };
-        let base = match &self.head {
-            Head::Conv(conv) => conv.forward(&head_in).reshape([-1]),
-            Head::Minibatch(mbd, linear) => linear
-                .forward(&mbd.forward(&head_in.flatten(1, -1)))
-                .squeeze_dim(1),
+        let output = match &self.head {
+            Head::Conv(conv) => conv.forward(&head_in).flatten(1, -1),
+            Head::Minibatch(mbd, linear) => linear.forward(&mbd.forward(&head_in.flatten(1, -1))),
         };
+        let (base, semi_logits) = score_and_class_logits(output, self.semi_supervised);
         let score = match &self.label_emb {
             Some(emb) => {
                 let y = require_labels(labels, "DcganDiscriminator");
@@ -123,11 +141,12 @@ impl Discriminator for DcganDiscriminator {
             }
             None => base,
         };
+        let (aux_logits, q) = self.heads.apply(&features);
         DiscOutput {
             score,
             features: Some(features),
-            class_logits: None,
-            q: None,
+            class_logits: semi_logits.or(aux_logits),
+            q,
         }
     }
 }

@@ -26,6 +26,7 @@ pub use generator::DcganGenerator;
 pub use init::{init_dcgan_weights, DCGAN_INIT_STD};
 
 use crate::error::{ensure_positive, ModelError, Result};
+use crate::heads::HeadsConfig;
 use crate::minibatch::MinibatchDiscriminationConfig;
 use serde::{Deserialize, Serialize};
 use tch::nn;
@@ -99,6 +100,10 @@ pub struct DcganConfig {
     /// term `⟨embed(y), features⟩` to its score.
     #[serde(default)]
     pub num_classes: Option<i64>,
+    /// Extra discriminator heads on `features` (AC-GAN classes, InfoGAN Q,
+    /// semi-supervised output); see [`crate::HeadsConfig`].
+    #[serde(default)]
+    pub heads: HeadsConfig,
 }
 
 impl DcganConfig {
@@ -116,6 +121,7 @@ impl DcganConfig {
             minibatch_std: false,
             features_layer_batch_norm: true,
             num_classes: None,
+            heads: HeadsConfig::default(),
         }
     }
 
@@ -138,7 +144,7 @@ impl DcganConfig {
         if let Some(k) = self.num_classes {
             ensure_positive("num_classes", k)?;
         }
-        Ok(())
+        self.heads.validate()
     }
 
     /// Builds the generator under `p`.

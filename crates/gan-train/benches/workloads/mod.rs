@@ -319,7 +319,7 @@ pub struct TrainerSample(pub Trainer);
 impl Runner for TrainerSample {
     fn run(&mut self, n: u64) -> BenchResult<()> {
         for _ in 0..n {
-            let _ = self.0.sample(IMAGE_BATCH);
+            let _ = self.0.sample(IMAGE_BATCH).expect("a positive sample count");
         }
         Ok(())
     }

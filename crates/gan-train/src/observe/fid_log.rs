@@ -52,7 +52,7 @@ impl FidLog {
         };
         // The same noise at every measurement, independent of the training stream.
         tch::manual_seed(rng::derived_seed(trainer.config.seed, "fid") as i64 >> 1);
-        let x = trainer.sample(self.samples);
+        let x = trainer.sample(self.samples)?;
         let fid = image_metrics::fid(classifier, reference, &x)?;
         tracing::info!("step {step}: FID (gan-rs classifier) {fid:.3}");
         self.points.push((step as f64, fid));

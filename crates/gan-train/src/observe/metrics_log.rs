@@ -2,7 +2,8 @@
 //!
 //! Columns: the [`StepStats`] fields, plus the generator's sample mean and standard
 //! deviation for 1-D data, and for 2-D toy data the mode coverage (`modes` covered,
-//! `hq` fraction of high-quality samples, `reverse_kl`; see [`crate::toy_eval`]). On resume, rows past the checkpoint's step are dropped
+//! `hq` fraction of high-quality samples, `reverse_kl`; see [`crate::toy_eval`]), and
+//! the variant's extra term `aux` ([`StepStats::aux`]). On resume, rows past the checkpoint's step are dropped
 //! first, so the file of a resumed run equals that of an uninterrupted one.
 
 use std::fs::{File, OpenOptions};
@@ -18,7 +19,7 @@ use crate::trainer::{StepStats, Trainer};
 /// File name of the metrics log inside a run directory.
 pub const METRICS_FILE: &str = "metrics.csv";
 const HEADER: &str =
-    "step,d_loss,g_loss,d_real,d_fake,d_fake_g,g_grad_norm,g_mean,g_std,modes,hq,reverse_kl";
+    "step,d_loss,g_loss,d_real,d_fake,d_fake_g,g_grad_norm,g_mean,g_std,modes,hq,reverse_kl,aux";
 /// Samples drawn to estimate the generator's mean and std for 1-D data.
 const MOMENT_SAMPLES: i64 = 4096;
 
@@ -87,7 +88,10 @@ pub fn generator_moments_1d(trainer: &Trainer, n: i64) -> (f64, f64) {
     if trainer.source.sample_shape() != [1] {
         return (f64::NAN, f64::NAN);
     }
-    let s = trainer.sample(n).to_kind(Kind::Double);
+    let Ok(s) = trainer.sample(n) else {
+        return (f64::NAN, f64::NAN);
+    };
+    let s = s.to_kind(Kind::Double);
     (
         s.mean(Kind::Double).double_value(&[]),
         s.std(true).double_value(&[]),
@@ -134,7 +138,7 @@ impl Observer for MetricsLog {
         if let Some(out) = self.out.as_mut() {
             writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 s.step,
                 s.d_loss,
                 s.g_loss,
@@ -146,7 +150,8 @@ impl Observer for MetricsLog {
                 g_std,
                 modes,
                 hq,
-                rkl
+                rkl,
+                s.aux
             )
             .map_err(|e| TrainError::io("writing", &self.path, e))?;
             // Flush every row: a checkpoint written after this step must never be ahead
@@ -208,7 +213,7 @@ mod tests {
     fn resume_truncation_drops_late_off_grid_and_torn_rows() {
         let dir = tempfile::tempdir().unwrap();
         let log = MetricsLog::new(dir.path(), 10);
-        let row = |s: u64| format!("{s},1,2,3,4,5,6,7,8,NaN,NaN,NaN\n");
+        let row = |s: u64| format!("{s},1,2,3,4,5,6,7,8,NaN,NaN,NaN,NaN\n");
         let text = format!(
             "{HEADER}\n{}{}{}{}{}30,1,2",
             row(10),

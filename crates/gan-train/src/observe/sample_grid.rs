@@ -1,13 +1,16 @@
 //! Fixed-noise sample grids of an image run: the same latent vectors rendered every
 //! `log.samples_every` steps (`samples/step_NNNNNN.png`, from step 0) and at the end
-//! (`samples/final.png`), so the pictures show one generator learning. At the end it
-//! also draws the loss / D-output curves from `metrics.csv`. Does nothing for toy data.
+//! (`samples/final.png`), so the pictures show one generator learning. For class- or
+//! code-conditioned generators the grid has one row per class (conditional GAN, AC-GAN)
+//! or categorical code value (InfoGAN), with the noise shared down each column; InfoGAN
+//! runs also get latent traversals `samples/traversal_cJ.png` (rows: categorical value,
+//! columns: continuous code J swept over [−2, 2]). At the end it also draws the loss /
+//! D-output curves from `metrics.csv`. Does nothing for toy data.
 
 use std::path::{Path, PathBuf};
 
-use tch::{Device, Kind, Tensor};
-
 use super::Observer;
+use crate::conditioning::GenInput;
 use crate::error::{Result, TrainError};
 use crate::image_grid::{default_nrow, write_grid_png};
 use crate::rng;
@@ -20,8 +23,12 @@ pub const GRID_SAMPLES: i64 = 64;
 pub struct SampleGrid {
     dir: PathBuf,
     every: u64,
-    noise: Option<Tensor>,
+    /// The fixed generator inputs and the images per row.
+    fixed: Option<(GenInput, usize)>,
 }
+
+/// Columns of class-by-row and traversal grids.
+pub const GRID_COLUMNS: i64 = 10;
 
 impl SampleGrid {
     /// Grids go to `<run_dir>/samples/`; `every` = 0 writes only the final grid.
@@ -29,21 +36,31 @@ impl SampleGrid {
         SampleGrid {
             dir: run_dir.join("samples"),
             every,
-            noise: None,
+            fixed: None,
         }
     }
 
     /// Generator output (eval mode, no gradients) for the fixed noise.
     fn render(&self, trainer: &Trainer, name: &str) -> Result<()> {
-        let Some(z) = &self.noise else {
+        let Some((input, nrow)) = &self.fixed else {
             return Ok(());
         };
-        let x = tch::no_grad(|| trainer.generator.generate(z, None, false)).to_device(Device::Cpu);
-        write_grid_png(
-            &x,
-            default_nrow(GRID_SAMPLES as usize),
-            &self.dir.join(name),
-        )
+        write_grid_png(&trainer.sample_from(input), *nrow, &self.dir.join(name))
+    }
+
+    /// InfoGAN latent traversals, one grid per continuous code.
+    fn render_traversals(&self, trainer: &Trainer) -> Result<()> {
+        let c = &trainer.conditioning;
+        for code in 0..c.continuous() {
+            tch::manual_seed(rng::derived_seed(trainer.config.seed, "traversal") as i64 >> 1);
+            let (input, _) = c.traversal_grid(code, GRID_COLUMNS, trainer.device)?;
+            write_grid_png(
+                &trainer.sample_from(&input),
+                GRID_COLUMNS as usize,
+                &self.dir.join(format!("traversal_c{code}.png")),
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -59,11 +76,14 @@ impl Observer for SampleGrid {
         }
         // A fixed seed of its own, so the grid noise never depends on the step.
         tch::manual_seed(rng::derived_seed(trainer.config.seed, "sample_grid") as i64 >> 1);
-        let z = Tensor::randn(
-            [GRID_SAMPLES, trainer.generator.latent_dim()],
-            (Kind::Float, trainer.device),
-        );
-        self.noise = Some(z);
+        let c = &trainer.conditioning;
+        self.fixed = Some(match c.class_grid(GRID_COLUMNS, trainer.device) {
+            Some(input) => (input, GRID_COLUMNS as usize),
+            None => (
+                c.draw(GRID_SAMPLES, trainer.device, None, None)?,
+                default_nrow(GRID_SAMPLES as usize),
+            ),
+        });
         if self.every > 0 && trainer.step == 0 {
             self.render(trainer, "step_000000.png")?;
         }
@@ -78,12 +98,13 @@ impl Observer for SampleGrid {
     }
 
     fn on_end(&mut self, trainer: &Trainer, error: Option<&TrainError>) -> Result<()> {
-        if self.noise.is_none()
+        if self.fixed.is_none()
             || matches!(error, Some(e) if !matches!(e, TrainError::Interrupted { .. }))
         {
             return Ok(());
         }
         self.render(trainer, "final.png")?;
+        self.render_traversals(trainer)?;
         let run_dir = self.dir.parent().unwrap_or(Path::new("."));
         if run_dir.join(super::METRICS_FILE).is_file() {
             super::snapshots_1d::write_curves(run_dir, None)?;

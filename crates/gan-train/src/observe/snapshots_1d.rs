@@ -40,13 +40,11 @@ impl Snapshots1d {
 
     fn frame(&self, trainer: &Trainer, step: u64) -> DensityFrame {
         let toy = self.toy.as_ref().expect("only called for 1-D data");
-        let samples: Vec<f64> = Vec::try_from(
-            trainer
-                .sample(DENSITY_SAMPLES)
-                .to_kind(Kind::Double)
-                .flatten(0, -1),
-        )
-        .unwrap_or_default();
+        let samples: Vec<f64> = trainer
+            .sample(DENSITY_SAMPLES)
+            .ok()
+            .and_then(|s| Vec::try_from(s.to_kind(Kind::Double).flatten(0, -1)).ok())
+            .unwrap_or_default();
         let x = Tensor::from_slice(&self.xs)
             .to_kind(Kind::Float)
             .unsqueeze(1);

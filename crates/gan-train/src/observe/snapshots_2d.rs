@@ -55,13 +55,11 @@ impl Snapshots2d {
     }
 
     fn frame(trainer: &Trainer, step: u64) -> ScatterFrame {
-        let xy: Vec<f64> = Vec::try_from(
-            trainer
-                .sample(SCATTER_SAMPLES)
-                .to_kind(Kind::Double)
-                .flatten(0, -1),
-        )
-        .unwrap_or_default();
+        let xy: Vec<f64> = trainer
+            .sample(SCATTER_SAMPLES)
+            .ok()
+            .and_then(|s| Vec::try_from(s.to_kind(Kind::Double).flatten(0, -1)).ok())
+            .unwrap_or_default();
         ScatterFrame {
             step,
             points: xy.chunks_exact(2).map(|p| (p[0], p[1])).collect(),
