@@ -15,12 +15,31 @@ pub struct LabelEmbedding {
 }
 
 impl LabelEmbedding {
-    /// Creates the table.
+    /// Creates the table, initialised `N(0, 1)` (a generator input beside `z ~ N(0, I)`).
     pub fn new(p: &nn::Path, num_classes: i64, dim: i64) -> Result<Self> {
+        Self::with_std(p, num_classes, dim, 1.0)
+    }
+
+    /// Creates a projection table for a discriminator with `dim`-wide features,
+    /// initialised `N(0, 1/dim)`: the projection term `⟨embed(y), φ(x)⟩` then starts at
+    /// the scale of one feature instead of `√dim` times it, which made DCGAN projection
+    /// discriminators (3,136 features) dominated by the label term and collapse.
+    pub fn for_projection(p: &nn::Path, num_classes: i64, dim: i64) -> Result<Self> {
+        Self::with_std(p, num_classes, dim, 1.0 / (dim.max(1) as f64).sqrt())
+    }
+
+    fn with_std(p: &nn::Path, num_classes: i64, dim: i64, std: f64) -> Result<Self> {
         ensure_positive("num_classes", num_classes)?;
         ensure_positive("label embedding dim", dim)?;
         Ok(LabelEmbedding {
-            weight: p.randn_standard("weight", &[num_classes, dim]),
+            weight: p.var(
+                "weight",
+                &[num_classes, dim],
+                nn::Init::Randn {
+                    mean: 0.0,
+                    stdev: std,
+                },
+            ),
             num_classes,
         })
     }

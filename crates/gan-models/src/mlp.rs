@@ -223,7 +223,7 @@ impl MlpConfig {
                     "a conditional MLP discriminator needs at least one hidden layer",
                 ))
             }
-            Some(k) => Some(LabelEmbedding::new(&(p / "label_emb"), k, last)?),
+            Some(k) => Some(LabelEmbedding::for_projection(&(p / "label_emb"), k, last)?),
             None => None,
         };
         Ok(MlpDiscriminator {

@@ -451,3 +451,41 @@ fn bad_variant_configs_name_the_key() {
         "{e}"
     );
 }
+
+#[test]
+fn shipped_family_configs_build_and_step() {
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_mnist_fixture(data.path(), 200);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let on_fixture = [
+        "data.dataset.name=mnist".to_string(),
+        format!("data.dataset.dir=\"{}\"", data.path().display()),
+        "train.threads=1".to_string(),
+        "train.device=\"cpu\"".to_string(),
+    ];
+    for (name, variant) in [
+        ("cgan-fashion-mnist", "conditional"),
+        ("acgan-fashion-mnist", "acgan"),
+        ("infogan-fashion-mnist", "infogan"),
+        ("ebgan-fashion-mnist", "ebgan"),
+        ("ssgan-fashion-mnist", "semi_supervised"),
+        ("ssgan-mnist", "semi_supervised"),
+        ("ebgan-ring", "ebgan"),
+    ] {
+        let path = dir.join(format!("{name}.toml"));
+        let overrides: &[String] = if name.ends_with("ring") {
+            &on_fixture[2..]
+        } else {
+            &on_fixture
+        };
+        let cfg = ExperimentConfig::load(&path, overrides).unwrap();
+        assert_eq!((cfg.name.as_str(), cfg.variant.name()), (name, variant));
+        let mut t = Trainer::new(cfg, Device::Cpu).unwrap();
+        let s = t.train_step().unwrap();
+        assert!(
+            s.d_loss.is_finite() && s.g_loss.is_finite(),
+            "{name}: {s:?}"
+        );
+    }
+}

@@ -90,7 +90,11 @@ impl DcganDiscriminator {
             }
         };
         let label_emb = match cfg.num_classes {
-            Some(n) => Some(LabelEmbedding::new(&(p / "label_emb"), n, feature_dim)?),
+            Some(n) => Some(LabelEmbedding::for_projection(
+                &(p / "label_emb"),
+                n,
+                feature_dim,
+            )?),
             None => None,
         };
         let heads = Heads::new(p, feature_dim, &cfg.heads)?;
