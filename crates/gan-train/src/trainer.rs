@@ -40,10 +40,10 @@ pub struct StepStats {
     pub d_fake_g: f64,
     /// L2 norm of the generator's gradient in this step.
     pub g_grad_norm: f64,
-    /// The variant's extra term, NaN for variants without one: the class cross-entropy
-    /// on real data (AC-GAN) or on the labelled batch (semi-supervised GAN), `L_info`
-    /// (InfoGAN), the pulling-away term (EBGAN).
-    pub aux: f64,
+    /// The variant's extra term (`None` for variants without one): the class
+    /// cross-entropy on real data (AC-GAN) or on the labelled batch (semi-supervised GAN),
+    /// `L_info` (InfoGAN), the pulling-away term (EBGAN).
+    pub aux: Option<f64>,
 }
 
 /// A GAN being trained.
@@ -845,7 +845,7 @@ impl Trainer {
             d_fake: v[3],
             d_fake_g: v[4],
             g_grad_norm: v[5],
-            aux: v[6],
+            aux: aux.map(|_| v[6]),
         })
     }
 

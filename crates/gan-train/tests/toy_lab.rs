@@ -342,7 +342,7 @@ fn diagnostics_warn_about_an_overpowered_discriminator() {
         d_fake,
         d_fake_g: d_fake,
         g_grad_norm: 1.0,
-        aux: f64::NAN,
+        aux: None,
     };
     for step in 1..=30 {
         d.on_step(&t, &stats(step, 0.5, 0.48)).unwrap();

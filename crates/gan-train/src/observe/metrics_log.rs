@@ -151,7 +151,7 @@ impl Observer for MetricsLog {
                 modes,
                 hq,
                 rkl,
-                s.aux
+                s.aux.unwrap_or(f64::NAN)
             )
             .map_err(|e| TrainError::io("writing", &self.path, e))?;
             // Flush every row: a checkpoint written after this step must never be ahead
