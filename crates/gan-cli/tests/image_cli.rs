@@ -46,6 +46,21 @@ fn write_mnist_fixture(dir: &Path) {
     }
 }
 
+/// A small untrained MNIST classifier where `gan eval` looks for it under `data`.
+fn write_untrained_classifier(data: &Path) {
+    let c = Classifier::new(
+        ClassifierConfig {
+            width: 2,
+            feature_dim: 4,
+            ..ClassifierConfig::for_dataset(gan_data::DatasetName::Mnist)
+        },
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    c.save(&classifier_path(data, gan_data::DatasetName::Mnist))
+        .unwrap();
+}
+
 #[test]
 fn image_run_samples_and_evaluates() {
     let tmp = tempfile::TempDir::new().unwrap();
@@ -128,17 +143,7 @@ fn image_run_samples_and_evaluates() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("gan classifier train --data mnist"));
 
-    let c = Classifier::new(
-        ClassifierConfig {
-            width: 2,
-            feature_dim: 4,
-            ..ClassifierConfig::for_dataset(gan_data::DatasetName::Mnist)
-        },
-        tch::Device::Cpu,
-    )
-    .unwrap();
-    c.save(&classifier_path(&data, gan_data::DatasetName::Mnist))
-        .unwrap();
+    write_untrained_classifier(&data);
     let text = ok(&gan(&["eval", "--run", "run", "--n", "20"], tmp.path()));
     assert!(text.contains("NOT with published"), "{text}");
     let report: serde_json::Value =
@@ -277,17 +282,7 @@ fn family_variants_sample_by_class_and_evaluate() {
     assert!((0.0..=1.0).contains(&e), "{report}");
 
     // With a classifier: class agreement and code alignment.
-    let c = Classifier::new(
-        ClassifierConfig {
-            width: 2,
-            feature_dim: 4,
-            ..ClassifierConfig::for_dataset(gan_data::DatasetName::Mnist)
-        },
-        tch::Device::Cpu,
-    )
-    .unwrap();
-    c.save(&classifier_path(&data, gan_data::DatasetName::Mnist))
-        .unwrap();
+    write_untrained_classifier(&data);
     ok(&gan(&["eval", "--run", "cond", "--n", "20"], tmp.path()));
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("cond/eval.json")).unwrap())
