@@ -27,6 +27,9 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
     };
     let mut report =
         serde_json::json!({ "step": trainer.step, "variant": trainer.config.variant.name() });
+    // The whole test split, when the semi-supervised error needs it; reused below as the
+    // FID reference when it is within MAX_REAL, so the split is read once.
+    let mut full_test = None;
     if let Variant::SemiSupervised { labels, .. } = &trainer.config.variant {
         let test = image_metrics::reference_images(&spec, i64::MAX)?;
         let error = variant_eval::test_classification_error(&trainer, &test)?;
@@ -38,6 +41,7 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
         report["labels"] = (*labels).into();
         report["test_error"] = error.into();
         report["n_test"] = test.len().into();
+        full_test = Some(test);
         let path = image_metrics::classifier_path_for(&spec)?;
         if !path.is_file() {
             report["note"] = "no dataset classifier: FID / KID / IS skipped".into();
@@ -52,7 +56,10 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
             spec.name.dir_name()
         )
     })?;
-    let real = image_metrics::reference_images(&spec, MAX_REAL)?;
+    let real = match full_test {
+        Some(test) if test.len() <= MAX_REAL => test,
+        _ => image_metrics::reference_images(&spec, MAX_REAL)?,
+    };
     let reference = RealReference::new(&classifier, &real.images)?;
     tch::manual_seed(0);
     let mut parts = Vec::new();
