@@ -1,7 +1,10 @@
 include!("../../build-support/link_libtorch.rs");
+include!("../../build-support/libtorch_shim.rs");
 
 fn main() {
     link_libtorch();
+    // Adam as one fused kernel (src/fused_adam.rs).
+    compile_libtorch_shim("csrc/fused_adam.cpp", "gan_train_fused_adam");
     // Record the commit a binary was built from, for run provenance.
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])

@@ -61,6 +61,62 @@ pub struct BenchArgs {
     /// Python with torch (default: the venv of `cargo xtask setup`).
     #[arg(long)]
     pub python: Option<PathBuf>,
+    /// Also run the gan-rs Trainer with glibc's default malloc (`GAN_RS_MALLOC=system`)
+    /// and PyTorch with gan-rs's malloc thresholds (`GLIBC_TUNABLES`), to show how much of
+    /// the ratio the allocator setting accounts for (a second table).
+    #[arg(long)]
+    pub malloc_variants: bool,
+}
+
+/// gan-rs's malloc thresholds (crates/gan-train/src/allocator.rs) as glibc tunables, for
+/// the PyTorch process of `--malloc-variants`.
+const RETAIN_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824";
+
+/// One process to run per round: which side, its `--impl`, a label for the records and
+/// the environment it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Job {
+    gan_impl: Option<&'static str>,
+    label: &'static str,
+    env: Option<(&'static str, &'static str)>,
+}
+
+impl Job {
+    fn gan(imp: &'static str) -> Job {
+        Job {
+            gan_impl: Some(imp),
+            label: imp,
+            env: None,
+        }
+    }
+
+    const PYTORCH: Job = Job {
+        gan_impl: None,
+        label: "eager",
+        env: None,
+    };
+    const TRAINER_SYSTEM_MALLOC: Job = Job {
+        gan_impl: Some("trainer"),
+        label: "trainer-system-malloc",
+        env: Some(("GAN_RS_MALLOC", "system")),
+    };
+    const PYTORCH_RETAIN_MALLOC: Job = Job {
+        gan_impl: None,
+        label: "eager-retain-malloc",
+        env: Some(("GLIBC_TUNABLES", RETAIN_TUNABLES)),
+    };
+}
+
+/// The processes of one round of `spec`, in order.
+fn jobs_of(spec: &Spec, malloc_variants: bool) -> Vec<Job> {
+    let mut jobs: Vec<Job> = spec.gan_impls.iter().map(|&i| Job::gan(i)).collect();
+    jobs.push(Job::PYTORCH);
+    if malloc_variants && spec.builds_trainer {
+        jobs.push(Job::TRAINER_SYSTEM_MALLOC);
+        jobs.push(Job::PYTORCH_RETAIN_MALLOC);
+    }
+    jobs
 }
 
 /// A workload and how long to measure it (full, quick): (steps, warmup).
@@ -68,6 +124,9 @@ pub struct BenchArgs {
 struct Spec {
     name: &'static str,
     gan_impls: &'static [&'static str],
+    /// Whether its `trainer` implementation builds a `Trainer` (which applies the malloc
+    /// setting), so that `--malloc-variants` means something.
+    builds_trainer: bool,
     full: (u32, u32),
     quick: (u32, u32),
 }
@@ -79,36 +138,42 @@ const SPECS: [Spec; 6] = [
     Spec {
         name: "toy_mlp",
         gan_impls: TRAIN_IMPLS,
+        builds_trainer: true,
         full: (2000, 100),
         quick: (200, 20),
     },
     Spec {
         name: "dcgan32",
         gan_impls: TRAIN_IMPLS,
-        full: (10, 2),
+        builds_trainer: true,
+        full: (20, 3),
         quick: (4, 1),
     },
     Spec {
         name: "dcgan64",
         gan_impls: TRAIN_IMPLS,
-        full: (4, 1),
+        builds_trainer: true,
+        full: (8, 2),
         quick: (2, 1),
     },
     Spec {
         name: "sample32",
         gan_impls: OTHER_IMPLS,
+        builds_trainer: true,
         full: (20, 2),
         quick: (5, 1),
     },
     Spec {
         name: "sample64",
         gan_impls: OTHER_IMPLS,
+        builds_trainer: true,
         full: (8, 1),
         quick: (2, 1),
     },
     Spec {
         name: "loader32",
         gan_impls: OTHER_IMPLS,
+        builds_trainer: false,
         full: (1000, 50),
         quick: (100, 10),
     },
@@ -124,6 +189,15 @@ pub struct Record {
     pub steps_per_s: f64,
     pub images_per_s: f64,
     pub peak_rss_mib: Option<f64>,
+    /// Steps and seconds of the timed window.
+    pub steps: f64,
+    pub seconds: f64,
+    /// `loop` only: seconds of the window spent ending the run (final checkpoint, last
+    /// log rows), of which `checkpoint_seconds` writing the checkpoint, and the
+    /// config's checkpoint interval.
+    pub end_seconds: Option<f64>,
+    pub checkpoint_seconds: Option<f64>,
+    pub checkpoint_every: Option<f64>,
     pub raw: String,
 }
 
@@ -181,13 +255,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         for t in threads {
             for round in 0..rounds {
                 // Alternate who goes first, so slow drifts of a shared machine even out.
-                let mut jobs: Vec<Option<&str>> = spec.gan_impls.iter().map(|&i| Some(i)).collect();
-                jobs.push(None);
+                let mut jobs = jobs_of(spec, args.malloc_variants);
                 if round % 2 == 1 {
                     jobs.reverse();
                 }
                 for job in jobs {
-                    let mut cmd = match job {
+                    let mut cmd = match job.gan_impl {
                         Some(imp) => {
                             let mut c = Command::new(&runner);
                             c.args(["--impl", imp]);
@@ -210,13 +283,22 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                     if let Some(t) = t {
                         cmd.args(["--threads", &t.to_string()]);
                     }
+                    if let Some((key, value)) = job.env {
+                        cmd.env(key, value);
+                    }
+                    let side = if job.gan_impl.is_some() {
+                        "gan-rs"
+                    } else {
+                        "pytorch"
+                    };
                     let what = format!(
-                        "{} {} (round {}/{rounds})",
+                        "{} {side} {} (round {}/{rounds})",
                         spec.name,
-                        job.map_or("pytorch".to_string(), |i| format!("gan-rs {i}")),
+                        job.label,
                         round + 1
                     );
-                    let rec = run_one(&mut cmd, &what)?;
+                    let mut rec = run_one(&mut cmd, &what)?;
+                    rec.imp = job.label.to_string();
                     println!(
                         "  {what}: {:.2} steps/s, peak RSS {}",
                         rec.steps_per_s,
@@ -229,7 +311,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
 
     let rows = summarize(&records);
-    let md = markdown(&rows, args, rounds);
+    let mut md = markdown(&rows, args, rounds);
+    if args.malloc_variants {
+        md.push_str(&malloc_markdown(&rows));
+    }
     println!("\n{md}");
     let out = repo.join("target/bench");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -308,6 +393,11 @@ pub fn parse_record(line: &str) -> Result<Record> {
         steps_per_s: num("steps_per_s")?,
         images_per_s: num("images_per_s")?,
         peak_rss_mib: get("peak_rss_mib")?.parse::<f64>().ok(),
+        steps: num("steps")?,
+        seconds: num("seconds")?,
+        end_seconds: num("end_seconds").ok(),
+        checkpoint_seconds: num("checkpoint_seconds").ok(),
+        checkpoint_every: num("checkpoint_every").ok(),
         raw: line.trim().to_string(),
     })
 }
@@ -357,6 +447,14 @@ pub struct Row {
     pub trainer: Option<f64>,
     pub lp: Option<f64>,
     pub pytorch: Option<f64>,
+    /// `loop` steps/s with the run's end (final checkpoint, last rows) taken out.
+    pub lp_steady: Option<f64>,
+    /// Seconds of one checkpoint write, and the config's checkpoint interval.
+    pub checkpoint_s: Option<f64>,
+    pub checkpoint_every: Option<f64>,
+    /// `--malloc-variants`: the Trainer on glibc's default malloc, PyTorch on gan-rs's.
+    pub trainer_system_malloc: Option<f64>,
+    pub pytorch_retain_malloc: Option<f64>,
     pub rss_gan: Option<f64>,
     pub rss_torch: Option<f64>,
 }
@@ -369,9 +467,23 @@ impl Row {
     pub fn plain_ratio(&self) -> Option<f64> {
         Some(self.plain? / self.pytorch?)
     }
-    /// Extra time per step of `Trainer::run` with observers over bare `train_step`, in %.
+    /// Extra time per step of `Trainer::run` with observers over bare `train_step`, in %,
+    /// over the measured window as it ran (the run's end included once).
     pub fn loop_overhead_pct(&self) -> Option<f64> {
         Some((self.trainer? / self.lp? - 1.0) * 100.0)
+    }
+    /// The same at the config's settings in a long run: the window without the run's end,
+    /// plus one checkpoint write per `checkpoint_every` steps (every 0: written only at
+    /// the end, so nothing per step).
+    pub fn loop_default_overhead_pct(&self) -> Option<f64> {
+        let every = self.checkpoint_every?;
+        let per_step_checkpoint = if every > 0.0 {
+            self.checkpoint_s? / every
+        } else {
+            0.0
+        };
+        let step_s = 1.0 / self.lp_steady? + per_step_checkpoint;
+        Some((step_s * self.trainer? - 1.0) * 100.0)
     }
     /// Extra time per step of `train_step` over the plain tch loop, in %.
     pub fn trainer_overhead_pct(&self) -> Option<f64> {
@@ -419,13 +531,25 @@ pub fn summarize(records: &[Record]) -> Vec<Row> {
                 .iter()
                 .find(|r| r.workload == workload && r.threads == threads);
             let batch_images = any.map_or(1.0, |r| r.images_per_s / r.steps_per_s);
+            let loops = of("gan-rs", Some("loop"));
+            let steady = loops
+                .iter()
+                .filter_map(|r| Some(r.steps / (r.seconds - r.end_seconds?)))
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .collect();
+            let checkpoint = loops.iter().filter_map(|r| r.checkpoint_seconds).collect();
             Row {
                 plain: sps(of("gan-rs", Some("plain"))),
                 trainer: sps(of("gan-rs", Some("trainer"))),
-                lp: sps(of("gan-rs", Some("loop"))),
-                pytorch: sps(of("pytorch", None)),
+                lp: sps(loops.clone()),
+                pytorch: sps(of("pytorch", Some("eager"))),
+                lp_steady: median(steady),
+                checkpoint_s: median(checkpoint),
+                checkpoint_every: loops.iter().find_map(|r| r.checkpoint_every),
+                trainer_system_malloc: sps(of("gan-rs", Some("trainer-system-malloc"))),
+                pytorch_retain_malloc: sps(of("pytorch", Some("eager-retain-malloc"))),
                 rss_gan: rss(of("gan-rs", Some("trainer"))),
-                rss_torch: rss(of("pytorch", None)),
+                rss_torch: rss(of("pytorch", Some("eager"))),
                 workload,
                 threads,
                 batch_images,
@@ -461,14 +585,14 @@ pub fn markdown(rows: &[Row], args: &BenchArgs, rounds: u32) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "| workload | threads | gan-rs Trainer | gan-rs Trainer+observers | plain tch | PyTorch eager | Trainer / PyTorch | plain / PyTorch | observer overhead | Trainer overhead vs plain | peak RSS gan-rs | peak RSS PyTorch |"
+        "| workload | threads | gan-rs Trainer | gan-rs Trainer+observers | plain tch | PyTorch eager | Trainer / PyTorch | plain / PyTorch | loop overhead (defaults) | loop overhead (window) | Trainer overhead vs plain | peak RSS gan-rs | peak RSS PyTorch |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let b = r.batch_images;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.workload,
             r.threads,
             fmt_sps(r.trainer, b),
@@ -477,10 +601,60 @@ pub fn markdown(rows: &[Row], args: &BenchArgs, rounds: u32) -> String {
             fmt_sps(r.pytorch, b),
             fmt_opt(r.ratio(), |x| format!("{x:.2}×")),
             fmt_opt(r.plain_ratio(), |x| format!("{x:.2}×")),
+            fmt_opt(r.loop_default_overhead_pct(), |x| format!("{x:+.1}%")),
             fmt_opt(r.loop_overhead_pct(), |x| format!("{x:+.1}%")),
             fmt_opt(r.trainer_overhead_pct(), |x| format!("{x:+.1}%")),
             fmt_rss(r.rss_gan),
             fmt_rss(r.rss_torch),
+        );
+    }
+    let checkpoints: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(format!(
+                "{} {:.3} s every {} steps",
+                r.workload, r.checkpoint_s?, r.checkpoint_every?
+            ))
+        })
+        .collect();
+    if !checkpoints.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nloop overhead (defaults): observers over the window without the run's end, plus one \
+             checkpoint write per interval ({}); (window): as measured, the run's end included once.",
+            checkpoints.join(", ")
+        );
+    }
+    s
+}
+
+/// The `--malloc-variants` table: each side with and without gan-rs's malloc thresholds.
+pub fn malloc_markdown(rows: &[Row]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nmalloc: gan-rs retains freed memory (mmap threshold 32 MiB, trim threshold 1 GiB); steps/s, medians\n"
+    );
+    let _ = writeln!(
+        s,
+        "| workload | threads | Trainer (retain) | Trainer (glibc default) | PyTorch (glibc default) | PyTorch (retain) | Trainer / PyTorch, both default | both retain |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    for r in rows.iter().filter(|r| r.trainer_system_malloc.is_some()) {
+        let ratio = |a: Option<f64>, b: Option<f64>| {
+            fmt_opt(a.zip(b).map(|(a, b)| a / b), |x| format!("{x:.2}×"))
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.workload,
+            r.threads,
+            fmt_opt(r.trainer, |x| format!("{x:.2}")),
+            fmt_opt(r.trainer_system_malloc, |x| format!("{x:.2}")),
+            fmt_opt(r.pytorch, |x| format!("{x:.2}")),
+            fmt_opt(r.pytorch_retain_malloc, |x| format!("{x:.2}")),
+            ratio(r.trainer_system_malloc, r.pytorch),
+            ratio(r.trainer, r.pytorch_retain_malloc),
         );
     }
     s
@@ -504,7 +678,7 @@ fn results_json(records: &[Record], rows: &[Row], args: &BenchArgs) -> String {
     for (i, r) in rows.iter().enumerate() {
         let _ = write!(
             s,
-            "{}\n    {{\"workload\": \"{}\", \"threads\": {}, \"trainer_steps_per_s\": {}, \"loop_steps_per_s\": {}, \"plain_steps_per_s\": {}, \"pytorch_steps_per_s\": {}, \"ratio\": {}, \"plain_ratio\": {}, \"loop_overhead_pct\": {}, \"peak_rss_mib_gan_rs\": {}, \"peak_rss_mib_pytorch\": {}}}",
+            "{}\n    {{\"workload\": \"{}\", \"threads\": {}, \"trainer_steps_per_s\": {}, \"loop_steps_per_s\": {}, \"plain_steps_per_s\": {}, \"pytorch_steps_per_s\": {}, \"ratio\": {}, \"plain_ratio\": {}, \"loop_overhead_pct\": {}, \"loop_default_overhead_pct\": {}, \"checkpoint_seconds\": {}, \"trainer_system_malloc_steps_per_s\": {}, \"pytorch_retain_malloc_steps_per_s\": {}, \"peak_rss_mib_gan_rs\": {}, \"peak_rss_mib_pytorch\": {}}}",
             if i == 0 { "" } else { "," },
             r.workload,
             r.threads,
@@ -515,6 +689,10 @@ fn results_json(records: &[Record], rows: &[Row], args: &BenchArgs) -> String {
             json_num(r.ratio()),
             json_num(r.plain_ratio()),
             json_num(r.loop_overhead_pct()),
+            json_num(r.loop_default_overhead_pct()),
+            json_num(r.checkpoint_s),
+            json_num(r.trainer_system_malloc),
+            json_num(r.pytorch_retain_malloc),
             json_num(r.rss_gan),
             json_num(r.rss_torch),
         );
@@ -542,7 +720,25 @@ mod tests {
             steps_per_s: sps,
             images_per_s: sps * 64.0,
             peak_rss_mib: rss,
+            steps: 20.0,
+            seconds: 20.0 / sps,
+            end_seconds: None,
+            checkpoint_seconds: None,
+            checkpoint_every: None,
             raw: String::new(),
+        }
+    }
+
+    fn args(quick: bool, malloc_variants: bool) -> BenchArgs {
+        BenchArgs {
+            device: BenchDevice::Cpu,
+            quick,
+            rounds: None,
+            workloads: vec![],
+            toy_threads: vec![],
+            image_threads: None,
+            python: None,
+            malloc_variants,
         }
     }
 
@@ -583,20 +779,72 @@ mod tests {
         assert!((r.ratio().unwrap() - 5.0 / 4.5).abs() < 1e-12);
         assert!((r.loop_overhead_pct().unwrap() - 25.0).abs() < 1e-9);
         assert!((r.trainer_overhead_pct().unwrap() - 10.0).abs() < 1e-9);
-        let args = BenchArgs {
-            device: BenchDevice::Cpu,
-            quick: true,
-            rounds: None,
-            workloads: vec![],
-            toy_threads: vec![],
-            image_threads: None,
-            python: None,
-        };
+        let args = args(true, false);
         let md = markdown(&rows, &args, 1);
         assert!(md.contains("| dcgan32 | 2 | 5.00 (320) |"), "{md}");
         assert!(md.contains("1.11×"), "{md}");
         let json = results_json(&records, &rows, &args);
         assert!(json.contains("\"pytorch_steps_per_s\": 4.5"), "{json}");
+    }
+
+    #[test]
+    fn loop_overhead_at_defaults_takes_out_the_run_end_and_amortizes_checkpoints() {
+        // Trainer: 5 steps/s (0.2 s a step). Loop: 20 steps in 4.6 s, of which 0.5 s ending
+        // the run and 0.4 s of that the checkpoint, written every 100 steps.
+        let mut lp = rec("gan-rs", "loop", 20.0 / 4.6, None);
+        lp.seconds = 4.6;
+        lp.end_seconds = Some(0.5);
+        lp.checkpoint_seconds = Some(0.4);
+        lp.checkpoint_every = Some(100.0);
+        let rows = summarize(&[rec("gan-rs", "trainer", 5.0, None), lp.clone()]);
+        let r = &rows[0];
+        assert!((r.lp_steady.unwrap() - 20.0 / 4.1).abs() < 1e-9);
+        // (4.1 / 20 + 0.4 / 100) s a step against 0.2 s: +4.5 %.
+        let expected = ((4.1 / 20.0 + 0.004) / 0.2 - 1.0) * 100.0;
+        assert!((r.loop_default_overhead_pct().unwrap() - expected).abs() < 1e-9);
+        // As measured, the window carries the whole run end: +15 %.
+        assert!((r.loop_overhead_pct().unwrap() - 15.0).abs() < 1e-9);
+        // Checkpoints only at the end: nothing per step.
+        lp.checkpoint_every = Some(0.0);
+        let rows = summarize(&[rec("gan-rs", "trainer", 5.0, None), lp]);
+        let expected = (4.1 / 20.0 / 0.2 - 1.0) * 100.0;
+        assert!((rows[0].loop_default_overhead_pct().unwrap() - expected).abs() < 1e-9);
+        let md = markdown(&rows, &args(false, false), 3);
+        assert!(md.contains("dcgan32 0.400 s every 0 steps"), "{md}");
+    }
+
+    #[test]
+    fn malloc_variants_are_their_own_jobs_and_table() {
+        let dcgan = select_specs(&["dcgan32".into()]).unwrap()[0];
+        assert_eq!(jobs_of(dcgan, false).len(), 4);
+        let jobs = jobs_of(dcgan, true);
+        assert!(
+            jobs.contains(&Job::TRAINER_SYSTEM_MALLOC)
+                && jobs.contains(&Job::PYTORCH_RETAIN_MALLOC)
+        );
+        let loader = select_specs(&["loader32".into()]).unwrap()[0];
+        assert_eq!(
+            jobs_of(loader, true).len(),
+            3,
+            "no Trainer, no malloc setting"
+        );
+        let rows = summarize(&[
+            rec("gan-rs", "trainer", 5.5, None),
+            rec("gan-rs", "trainer-system-malloc", 5.2, None),
+            rec("pytorch", "eager", 5.0, Some(700.0)),
+            rec("pytorch", "eager-retain-malloc", 5.1, Some(900.0)),
+        ]);
+        let r = &rows[0];
+        // The variants never leak into the main columns.
+        assert_eq!(
+            (r.trainer, r.pytorch, r.rss_torch),
+            (Some(5.5), Some(5.0), Some(700.0))
+        );
+        let md = malloc_markdown(&rows);
+        assert!(
+            md.contains("| dcgan32 | 2 | 5.50 | 5.20 | 5.00 | 5.10 | 1.04× | 1.08× |"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -59,6 +59,8 @@ fn main() -> std::process::ExitCode {
         .without_time()
         .with_writer(std::io::stderr)
         .init();
+    // Every subcommand allocates and frees tensors step after step (see the module).
+    gan_train::allocator::retain_freed_memory();
     let result = match cli.command {
         Command::Train(args) => commands::train::run(args, cli.device.as_deref(), cli.quiet),
         Command::Sample(args) => commands::sample::run(args, cli.device.as_deref()),

@@ -53,8 +53,10 @@ fn campaign(kills: u32, checkpoint_every: u64, seed: u64) -> Figures {
             f.resumes += 1;
             spawn(&mut s.resume_cmd("crash", &["--steps", &target.to_string()]))
         } else if ck.exists() {
+            // `--steps` again: a kill may have hit an extended run before its first
+            // checkpoint, and the checkpoint on disk still has the shorter target.
             f.resumes += 1;
-            spawn(&mut s.resume_cmd("crash", &[]))
+            spawn(&mut s.resume_cmd("crash", &["--steps", &steps]))
         } else {
             spawn(&mut s.train_cmd("crash", &["--steps", &steps, "--set", &every]))
         };
@@ -119,7 +121,7 @@ fn campaign(kills: u32, checkpoint_every: u64, seed: u64) -> Figures {
         f.resumes += ck.exists() as u32;
         let steps = target.to_string();
         if ck.exists() {
-            run_ok(&mut s.resume_cmd("crash", &[]));
+            run_ok(&mut s.resume_cmd("crash", &["--steps", &steps]));
         } else {
             run_ok(&mut s.train_cmd("crash", &["--steps", &steps, "--set", &every]));
         }

@@ -14,7 +14,7 @@
 //!   error) for vectors and 28×28, 32×32, 64×64 images.
 //! - [`HeadsConfig`]: AC-GAN auxiliary classifier, InfoGAN Q head, semi-supervised output.
 //! - Building blocks: [`MinibatchDiscrimination`], [`minibatch_std()`], [`VirtualBatchNorm`],
-//!   [`LabelEmbedding`], [`Activation`].
+//!   [`LabelEmbedding`], [`Activation`], [`leaky_relu()`] (any slope, on ATen's kernel).
 //!
 //! Invalid configurations are reported as [`ModelError`], never as panics.
 
@@ -24,6 +24,7 @@ pub mod conditional;
 pub mod dcgan;
 pub mod error;
 pub mod heads;
+pub mod leaky_relu;
 pub mod linear;
 pub mod minibatch;
 pub mod minibatch_std;
@@ -40,6 +41,7 @@ pub use dcgan::{
 };
 pub use error::{ModelError, Result};
 pub use heads::{HeadsConfig, SemiSupervisedOutput};
+pub use leaky_relu::{f_leaky_relu, f_leaky_relu_, leaky_relu, leaky_relu_};
 pub use linear::{LinearGenerator, LinearGeneratorConfig};
 pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
 pub use minibatch_std::minibatch_std;

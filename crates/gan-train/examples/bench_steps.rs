@@ -95,7 +95,7 @@ fn run(args: &Args) -> BenchResult<serde_json::Value> {
     sync(device);
     let seconds = t.elapsed().as_secs_f64();
     let steps_per_s = args.steps as f64 / seconds;
-    Ok(serde_json::json!({
+    let mut line = serde_json::json!({
         "side": "gan-rs",
         "impl": args.imp.name(),
         "workload": args.workload.name(),
@@ -107,7 +107,11 @@ fn run(args: &Args) -> BenchResult<serde_json::Value> {
         "steps_per_s": steps_per_s,
         "images_per_s": steps_per_s * args.workload.batch() as f64,
         "peak_rss_mib": workloads::peak_rss_mib(),
-    }))
+    });
+    for (key, value) in runner.extra() {
+        line[key] = serde_json::json!(value);
+    }
+    Ok(line)
 }
 
 fn main() -> ExitCode {

@@ -18,6 +18,7 @@
 //! }
 //! ```
 
+pub mod allocator;
 pub mod checkpoint;
 pub mod classifier;
 pub mod conditioning;
@@ -25,6 +26,7 @@ pub mod config;
 pub mod device;
 pub mod error;
 pub mod experiment;
+mod fused_adam;
 pub mod image_grid;
 pub mod image_metrics;
 pub mod latent;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tch::{no_grad, Tensor};
 
 use crate::error::{Result, TrainError};
+use crate::fused_adam::{fused_adam_step, AdamStep, AdamTensors};
 
 /// Which update rule to use.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,8 +191,57 @@ impl Optimizer {
 
     /// Apply one update using the gradients currently stored in the parameters.
     /// Parameters without a gradient are left untouched.
+    ///
+    /// Adam runs as one fused kernel over all parameters (see [`crate::fused_adam`]); the
+    /// per-tensor form below is used where the kernel cannot be (at a learning rate of 0,
+    /// or for tensors it cannot take) and gives the same values up to rounding.
     pub fn step(&mut self) {
         self.steps += 1;
+        if self.config.kind == OptimizerKind::Adam && self.lr() != 0.0 && self.fused_adam() {
+            return;
+        }
+        self.step_per_tensor();
+    }
+
+    /// This step's Adam update on the fused kernel; false (nothing changed) where the
+    /// tensors cannot take it.
+    fn fused_adam(&mut self) -> bool {
+        let c = &self.config;
+        let with_grad: Vec<(&Slot, Tensor)> = self
+            .slots
+            .iter()
+            .map(|s| (s, s.param.grad()))
+            .filter(|(_, g)| g.defined())
+            .collect();
+        if with_grad.is_empty() {
+            return true;
+        }
+        let tensors = AdamTensors {
+            params: with_grad.iter().map(|(s, _)| &s.param).collect(),
+            exp_avgs: with_grad.iter().map(|(s, _)| &s.first).collect(),
+            exp_avg_sqs: with_grad.iter().map(|(s, _)| &s.second).collect(),
+            grads: with_grad.iter().map(|(_, g)| g.shallow_clone()).collect(),
+        };
+        let hyper = AdamStep {
+            step: self.steps,
+            lr: c.lr * self.lr_scale,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            weight_decay: c.weight_decay,
+            eps: c.eps,
+        };
+        match no_grad(|| fused_adam_step(&tensors, hyper)) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!("per-tensor Adam instead of the fused kernel: {e}");
+                false
+            }
+        }
+    }
+
+    /// The update with one tensor operation at a time (RMSProp, SGD, and Adam where the
+    /// fused kernel cannot run); `self.steps` already counts this step.
+    fn step_per_tensor(&mut self) {
         let c = &self.config;
         let lr = c.lr * self.lr_scale;
         let t = self.steps as i32;
@@ -429,6 +479,75 @@ mod tests {
             opt_b.backward_step(&loss_of(&b));
         }
         assert!(a.equal(&b));
+    }
+
+    /// `step` with the per-tensor Adam, as where the fused kernel cannot run.
+    fn step_unfused(opt: &mut Optimizer) {
+        opt.steps += 1;
+        opt.step_per_tensor();
+    }
+
+    #[test]
+    fn fused_adam_agrees_with_the_per_tensor_form() {
+        tch::manual_seed(3);
+        let cfg = OptimizerConfig {
+            lr: 0.01,
+            weight_decay: 0.1,
+            ..Default::default()
+        };
+        let init: Vec<Tensor> = [vec![4i64, 3], vec![5], vec![2, 2, 2], vec![3]]
+            .iter()
+            .map(|s| Tensor::randn(s.as_slice(), tch::kind::FLOAT_CPU))
+            .collect();
+        let make = || -> Vec<Tensor> {
+            init.iter()
+                .map(|t| t.copy().set_requires_grad(true))
+                .collect()
+        };
+        let (a, b) = (make(), make());
+        let mut fused = Optimizer::new(&cfg, a.iter().map(Tensor::shallow_clone).collect());
+        let mut unfused = Optimizer::new(&cfg, b.iter().map(Tensor::shallow_clone).collect());
+        // The third parameter's gradient is zero every other step; the fourth never gets
+        // one, so both forms must leave it alone.
+        let loss_of = |ps: &[Tensor], step: usize| {
+            let mut loss = (&ps[0] * &ps[0]).sum(Kind::Float) + ps[1].sin().sum(Kind::Float);
+            if step % 2 == 0 {
+                loss += ps[2].pow_tensor_scalar(3).sum(Kind::Float);
+            }
+            loss
+        };
+        for step in 0..6 {
+            fused.zero_grad();
+            unfused.zero_grad();
+            loss_of(&a, step).backward();
+            loss_of(&b, step).backward();
+            fused.step();
+            step_unfused(&mut unfused);
+        }
+        for (i, (x, y)) in a.iter().zip(&b).enumerate().take(3) {
+            let diff = (x - y).abs().max().double_value(&[]);
+            assert!(
+                diff < 1e-6,
+                "parameter {i}: fused and per-tensor differ by {diff}"
+            );
+            assert!(!x.equal(&init[i]), "parameter {i} never moved");
+        }
+        assert!(a[3].equal(&init[3]) && b[3].equal(&init[3]));
+        for ((k, x), (_, y)) in fused.state_tensors().iter().zip(unfused.state_tensors()) {
+            let diff = (x - &y).abs().max().double_value(&[]);
+            assert!(diff < 1e-6, "state {k} differs by {diff}");
+        }
+    }
+
+    #[test]
+    fn adam_at_zero_learning_rate_moves_only_the_moments() {
+        let p = quadratic_param();
+        let mut opt = Optimizer::new(&OptimizerConfig::default(), vec![p.shallow_clone()]);
+        opt.set_lr_scale(0.0);
+        opt.backward_step(&(&p * &p).sum(Kind::Float));
+        assert_eq!(Vec::<f32>::try_from(&p.detach()).unwrap(), vec![1.0, -2.0]);
+        let first = &opt.state_tensors()[0].1;
+        assert!(first.abs().sum(Kind::Float).double_value(&[]) > 0.0);
     }
 
     #[test]

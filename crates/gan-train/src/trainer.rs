@@ -141,6 +141,7 @@ impl Trainer {
     /// Build every part of `config` on `device`, freshly initialized from the seed.
     pub fn new(config: ExperimentConfig, device: Device) -> Result<Self> {
         apply_thread_setting(&config);
+        crate::allocator::retain_freed_memory();
         let Parts {
             gen_vs,
             disc_vs,
@@ -456,7 +457,9 @@ impl Trainer {
             )
         } else {
             let input = self.draw_inputs(real.size()[0])?;
-            let fake = self.generate(&input, true).detach();
+            // No graph for G here: D's update never backpropagates into G (the same values
+            // as `G(z).detach()`, without keeping G's activations alive).
+            let fake = tch::no_grad(|| self.generate(&input, true));
             let real_cond = self.d_labels(real_labels.as_ref())?;
             let out_real = self.discriminator.discriminate(&real, real_cond, true);
             let out_fake = self
@@ -564,6 +567,17 @@ impl Trainer {
     /// look-ahead updates (unrolled GAN); `d` is the last D update (its real batch is
     /// used by feature matching and the look-ahead).
     fn g_update(&mut self, d: &DStep, lookahead: u32) -> Result<GStep> {
+        // Only G steps here, so D's weights need no gradient: frozen, autograd skips the
+        // weight-gradient half of D's backward pass (which `loss.backward()` would compute
+        // into D's `.grad` only for the next D step to zero it).
+        self.disc_vs.freeze();
+        let result = self.g_update_against_frozen_d(d, lookahead);
+        self.disc_vs.unfreeze();
+        result
+    }
+
+    /// [`Self::g_update`]'s body, run while D's variables do not require gradients.
+    fn g_update_against_frozen_d(&mut self, d: &DStep, lookahead: u32) -> Result<GStep> {
         let real = &d.real;
         let input = self.draw_inputs(self.config.train.batch_size)?;
         let fake = self.generate(&input, true);

@@ -229,3 +229,28 @@ fn same_seed_gives_identical_dcgan_weights() {
         );
     }
 }
+
+#[test]
+fn generator_step_freezes_the_discriminator_only_while_it_runs() {
+    // The G step freezes D so autograd skips D's weight gradients; afterwards D must be
+    // trainable again (or the next D step would have nothing to update).
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_mnist_fixture(data.path(), 64);
+    let mut t = Trainer::new(config(data.path(), "mnist", &[]), Device::Cpu).unwrap();
+    for _ in 0..2 {
+        t.train_step().unwrap();
+        let d_vars = t.disc_vs.trainable_variables();
+        assert!(!d_vars.is_empty());
+        assert!(d_vars.iter().all(Tensor::requires_grad), "D left frozen");
+        assert!(
+            d_vars.iter().all(|v| v.grad().defined()),
+            "D step left no gradient"
+        );
+        assert!(t
+            .gen_vs
+            .trainable_variables()
+            .iter()
+            .all(|v| v.grad().defined()));
+    }
+}

@@ -10,10 +10,11 @@
 
 use super::generator::batch_norm_config;
 use super::DcganConfig;
-use crate::activation::{leaky_relu, LEAKY_RELU_SLOPE};
+use crate::activation::LEAKY_RELU_SLOPE;
 use crate::conditional::{projection, require_labels, LabelEmbedding};
 use crate::error::Result;
 use crate::heads::{score_and_class_logits, Heads, SemiSupervisedOutput};
+use crate::leaky_relu::leaky_relu_;
 use crate::minibatch::MinibatchDiscrimination;
 use crate::minibatch_std::minibatch_std;
 use crate::{DiscOutput, Discriminator};
@@ -125,7 +126,9 @@ impl Discriminator for DcganDiscriminator {
             if let Some(bn) = bn {
                 h = bn.forward_t(&h, train);
             }
-            h = leaky_relu(&h, LEAKY_RELU_SLOPE);
+            // In place, as PyTorch's example does: neither the convolution's nor batch
+            // norm's backward needs the value it overwrites.
+            leaky_relu_(&mut h, LEAKY_RELU_SLOPE);
         }
         let features = h.flatten(1, -1);
         let head_in = if self.minibatch_std {

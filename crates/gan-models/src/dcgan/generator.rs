@@ -159,7 +159,10 @@ impl Generator for DcganGenerator {
         let c = h.size()[1];
         h = h.reshape([-1, c, 1, 1]);
         for (conv, norm) in &self.hidden {
-            h = norm.apply(&conv.forward(&h), train).relu();
+            // ReLU in place (as in PyTorch's example): the norm's backward does not need
+            // its output.
+            h = norm.apply(&conv.forward(&h), train);
+            let _ = h.relu_();
         }
         let x = self.out.forward(&h).tanh();
         if ref_rows > 0 {

@@ -26,16 +26,19 @@
 
 #![allow(dead_code)] // each including target uses a different subset
 
+use std::cell::Cell;
 use std::error::Error;
 use std::fmt;
 use std::path::Path;
+use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use gan_data::{ImageDataset, ShuffledLoader, Source};
 use gan_models::{init_dcgan_weights, DcganConfig};
 use gan_train::observe::{self, Observer};
-use gan_train::{ExperimentConfig, Optimizer, Trainer};
+use gan_train::{ExperimentConfig, Optimizer, StepStats, TrainError, Trainer};
 use tch::nn::{self, Module, ModuleT, OptimizerConfig as _};
 use tch::{Device, Kind, Tensor};
 
@@ -160,6 +163,11 @@ impl FromStr for Impl {
 /// Something that can run `n` steps of a workload.
 pub trait Runner {
     fn run(&mut self, n: u64) -> BenchResult<()>;
+
+    /// Extra figures of the last [`Runner::run`] call, for the JSON line (none by default).
+    fn extra(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 }
 
 /// Build `imp` of `workload` on `device` with `threads` intra-op threads. `scratch` holds
@@ -194,10 +202,10 @@ pub fn build(
                 Box::new(TrainerStep(t))
             }
         }
-        (w, Impl::Loop) => Box::new(TrainerLoop {
-            trainer: build_trainer(w, device, threads, scratch)?,
-            dir: scratch.join(format!("run-{w}")),
-        }),
+        (w, Impl::Loop) => Box::new(TrainerLoop::new(
+            build_trainer(w, device, threads, scratch)?,
+            scratch.join(format!("run-{w}")),
+        )),
     })
 }
 
@@ -327,9 +335,28 @@ impl Runner for TrainerSample {
 
 /// `Trainer::run` with the logging, metrics, progress and checkpoint observers of
 /// `gan train` at the config's `[log]` settings (the final checkpoint included).
+///
+/// A run's end (final checkpoint, last log rows) happens once per run, not once per
+/// window, so the time observers spend in `on_end` is reported apart ([`Runner::extra`]):
+/// `end_seconds` (all of it) and `checkpoint_seconds` (the checkpoint write alone, the same
+/// write the checkpointer makes every `checkpoint_every` steps), from which `cargo xtask
+/// bench` computes the loop's overhead at the default checkpoint interval.
 pub struct TrainerLoop {
     pub trainer: Trainer,
     pub dir: std::path::PathBuf,
+    end_seconds: Rc<Cell<f64>>,
+    checkpoint_seconds: Rc<Cell<f64>>,
+}
+
+impl TrainerLoop {
+    pub fn new(trainer: Trainer, dir: std::path::PathBuf) -> Self {
+        TrainerLoop {
+            trainer,
+            dir,
+            end_seconds: Rc::default(),
+            checkpoint_seconds: Rc::default(),
+        }
+    }
 }
 
 impl Runner for TrainerLoop {
@@ -338,14 +365,54 @@ impl Runner for TrainerLoop {
         let log = self.trainer.config.log.clone();
         let steps = self.trainer.step + n;
         self.trainer.config.train.steps = steps;
+        self.end_seconds.set(0.0);
+        self.checkpoint_seconds.set(0.0);
+        let end = |o: Box<dyn Observer>| -> Box<dyn Observer> {
+            Box::new(TimedEnd(o, Rc::clone(&self.end_seconds)))
+        };
         let mut observers: Vec<Box<dyn Observer>> = vec![
-            Box::new(observe::MetricsLog::new(&self.dir, log.every)),
-            Box::new(observe::Diagnostics::new(&self.dir, log.every)),
-            Box::new(observe::Checkpointer::new(&self.dir, log.checkpoint_every)),
-            Box::new(observe::Progress::new(steps, log.every, true)),
+            end(Box::new(observe::MetricsLog::new(&self.dir, log.every))),
+            end(Box::new(observe::Diagnostics::new(&self.dir, log.every))),
+            Box::new(TimedEnd(
+                Box::new(observe::Checkpointer::new(&self.dir, log.checkpoint_every)),
+                Rc::clone(&self.checkpoint_seconds),
+            )),
+            end(Box::new(observe::Progress::new(steps, log.every, true))),
         ];
         self.trainer.run(&mut observers, &AtomicBool::new(false))?;
         Ok(())
+    }
+
+    fn extra(&self) -> Vec<(&'static str, f64)> {
+        let checkpoint = self.checkpoint_seconds.get();
+        vec![
+            ("end_seconds", self.end_seconds.get() + checkpoint),
+            ("checkpoint_seconds", checkpoint),
+            (
+                "checkpoint_every",
+                self.trainer.config.log.checkpoint_every as f64,
+            ),
+        ]
+    }
+}
+
+/// An observer whose `on_end` time is added to a shared total.
+struct TimedEnd(Box<dyn Observer>, Rc<Cell<f64>>);
+
+impl Observer for TimedEnd {
+    fn on_start(&mut self, trainer: &Trainer) -> gan_train::Result<()> {
+        self.0.on_start(trainer)
+    }
+
+    fn on_step(&mut self, trainer: &Trainer, stats: &StepStats) -> gan_train::Result<()> {
+        self.0.on_step(trainer, stats)
+    }
+
+    fn on_end(&mut self, trainer: &Trainer, error: Option<&TrainError>) -> gan_train::Result<()> {
+        let start = Instant::now();
+        let result = self.0.on_end(trainer, error);
+        self.1.set(self.1.get() + start.elapsed().as_secs_f64());
+        result
     }
 }
 
