@@ -21,6 +21,10 @@ Workloads (one "step" = one D update + one G update, fresh noise for each):
   sample32  generator forward, eval mode, no grad, 64 latents
   sample64
   loader32  one 64-image batch: randperm per epoch + index_select per batch
+
+--tuned writes the training workloads as gan-rs's Trainer runs them (the same maths):
+fused Adam, D's weights frozen during G's step, G(z) under no_grad for D's step. The
+default is PyTorch's DCGAN example as written.
 """
 
 import argparse
@@ -50,14 +54,37 @@ def g_loss(fake_score):
     return F.softplus(-fake_score).mean()
 
 
-def adam(params, lr):
-    return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), eps=1e-8)
+def adam(params, lr, fused=False):
+    return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), eps=1e-8, fused=fused or None)
+
+
+class FrozenD:
+    """`--tuned`: D's weights need no gradient during G's step (as gan-rs's Trainer does)."""
+
+    def __init__(self, d, enabled):
+        self.d, self.enabled = d, enabled
+
+    def __enter__(self):
+        if self.enabled:
+            self.d.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.d.requires_grad_(True)
+
+
+def fake_for_d(g, z, tuned):
+    """G(z) for D's step: `.detach()` as in PyTorch's example, or (`--tuned`) no graph at all."""
+    if tuned:
+        with torch.no_grad():
+            return g(z)
+    return g(z).detach()
 
 
 class ToyMlp:
-    def __init__(self, device):
+    def __init__(self, device, tuned=False):
         torch.manual_seed(SEED)
-        self.device = device
+        self.device, self.tuned = device, tuned
         self.a = nn.Parameter(torch.ones(1, device=device))
         self.b = nn.Parameter(torch.zeros(1, device=device))
         self.d = nn.Sequential(
@@ -65,8 +92,8 @@ class ToyMlp:
             nn.Linear(32, 32), nn.LeakyReLU(0.2),
             nn.Linear(32, 1),
         ).to(device)
-        self.opt_g = adam([self.a, self.b], 5e-3)
-        self.opt_d = adam(self.d.parameters(), 5e-3)
+        self.opt_g = adam([self.a, self.b], 5e-3, fused=tuned)
+        self.opt_d = adam(self.d.parameters(), 5e-3, fused=tuned)
 
     def step(self):
         real = torch.randn(TOY_BATCH, 1, device=self.device) * 1.25 + 4.0
@@ -78,9 +105,10 @@ class ToyMlp:
         self.opt_d.step()
         z = torch.randn(TOY_BATCH, 1, device=self.device)
         fake = z * self.a + self.b
-        lg = g_loss(self.d(fake).squeeze(1))
-        self.opt_g.zero_grad()
-        lg.backward()
+        with FrozenD(self.d, self.tuned):
+            lg = g_loss(self.d(fake).squeeze(1))
+            self.opt_g.zero_grad()
+            lg.backward()
         self.opt_g.step()
         return ld.item(), lg.item()
 
@@ -118,15 +146,15 @@ def dcgan_nets(size, nz=100, ngf=64, ndf=64, nc=3):
 
 
 class Dcgan:
-    def __init__(self, size, device):
+    def __init__(self, size, device, tuned=False):
         torch.manual_seed(SEED)
-        self.device = device
+        self.device, self.tuned = device, tuned
         g, d = dcgan_nets(size)
         g.apply(dcgan_init)
         d.apply(dcgan_init)
         self.g, self.d = g.to(device), d.to(device)
-        self.opt_g = adam(self.g.parameters(), 2e-4)
-        self.opt_d = adam(self.d.parameters(), 2e-4)
+        self.opt_g = adam(self.g.parameters(), 2e-4, fused=tuned)
+        self.opt_d = adam(self.d.parameters(), 2e-4, fused=tuned)
         torch.manual_seed(SEED)
         self.data = torch.rand(DATASET_SIZE, 3, size, size) * 2.0 - 1.0
         self.perm, self.pos = None, DATASET_SIZE
@@ -145,15 +173,16 @@ class Dcgan:
         self.g.train()
         self.d.train()
         real = self.real_batch()
-        fake = self.g(self.noise()).detach()
+        fake = fake_for_d(self.g, self.noise(), self.tuned)
         ld = d_loss(self.d(real).reshape(-1), self.d(fake).reshape(-1))
         self.opt_d.zero_grad()
         ld.backward()
         self.opt_d.step()
         fake = self.g(self.noise())
-        lg = g_loss(self.d(fake).reshape(-1))
-        self.opt_g.zero_grad()
-        lg.backward()
+        with FrozenD(self.d, self.tuned):
+            lg = g_loss(self.d(fake).reshape(-1))
+            self.opt_g.zero_grad()
+            lg.backward()
         self.opt_g.step()
         return ld.item(), lg.item()
 
@@ -178,11 +207,11 @@ class Loader:
         return self.data.index_select(0, idx), self.labels.index_select(0, idx)
 
 
-def build(workload, device):
+def build(workload, device, tuned=False):
     if workload == "toy_mlp":
-        return ToyMlp(device).step
+        return ToyMlp(device, tuned).step
     if workload in ("dcgan32", "dcgan64"):
-        return Dcgan(int(workload[-2:]), device).step
+        return Dcgan(int(workload[-2:]), device, tuned).step
     if workload in ("sample32", "sample64"):
         return Dcgan(int(workload[-2:]), device).sample
     return Loader(32).step
@@ -201,6 +230,9 @@ def main():
                    help="intra-op threads (default: 1 for toy_mlp, else torch's default)")
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--tuned", action="store_true",
+                   help="train as gan-rs's Trainer does: fused Adam, D frozen during G's "
+                        "step, no graph for G(z) in D's step (same maths)")
     a = p.parse_args()
     if a.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda: torch.cuda.is_available() is False", file=sys.stderr)
@@ -208,7 +240,7 @@ def main():
     threads = a.threads or (1 if a.workload == "toy_mlp" else torch.get_num_threads())
     torch.set_num_threads(threads)
     device = torch.device("cuda:0" if a.device == "cuda" else "cpu")
-    step = build(a.workload, device)
+    step = build(a.workload, device, a.tuned)
     for _ in range(a.warmup):
         step()
     sync(device)
@@ -222,7 +254,7 @@ def main():
     sps = steps / seconds
     print(json.dumps({
         "side": "pytorch",
-        "impl": "eager",
+        "impl": "eager-tuned" if a.tuned else "eager",
         "workload": a.workload,
         "device": a.device,
         "threads": torch.get_num_threads(),

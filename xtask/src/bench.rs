@@ -61,11 +61,13 @@ pub struct BenchArgs {
     /// Python with torch (default: the venv of `cargo xtask setup`).
     #[arg(long)]
     pub python: Option<PathBuf>,
-    /// Also run the gan-rs Trainer with glibc's default malloc (`GAN_RS_MALLOC=system`)
-    /// and PyTorch with gan-rs's malloc thresholds (`GLIBC_TUNABLES`), to show how much of
-    /// the ratio the allocator setting accounts for (a second table).
+    /// Also run, to show where the ratio comes from (a second table): the gan-rs Trainer
+    /// with glibc's default malloc (`GAN_RS_MALLOC=system`), PyTorch with gan-rs's malloc
+    /// thresholds (`GLIBC_TUNABLES`), and for the training workloads PyTorch written as the
+    /// Trainer runs (`bench_pytorch.py --tuned`: fused Adam, D frozen during G's step, no
+    /// graph for G in D's step) with gan-rs's malloc thresholds too.
     #[arg(long)]
-    pub malloc_variants: bool,
+    pub variants: bool,
 }
 
 /// gan-rs's malloc thresholds (crates/gan-train/src/allocator.rs) as glibc tunables, for
@@ -106,15 +108,23 @@ impl Job {
         label: "eager-retain-malloc",
         env: Some(("GLIBC_TUNABLES", RETAIN_TUNABLES)),
     };
+    const PYTORCH_TUNED: Job = Job {
+        gan_impl: None,
+        label: "eager-tuned",
+        env: Some(("GLIBC_TUNABLES", RETAIN_TUNABLES)),
+    };
 }
 
 /// The processes of one round of `spec`, in order.
-fn jobs_of(spec: &Spec, malloc_variants: bool) -> Vec<Job> {
+fn jobs_of(spec: &Spec, variants: bool) -> Vec<Job> {
     let mut jobs: Vec<Job> = spec.gan_impls.iter().map(|&i| Job::gan(i)).collect();
     jobs.push(Job::PYTORCH);
-    if malloc_variants && spec.builds_trainer {
+    if variants && spec.builds_trainer {
         jobs.push(Job::TRAINER_SYSTEM_MALLOC);
         jobs.push(Job::PYTORCH_RETAIN_MALLOC);
+        if spec.trains() {
+            jobs.push(Job::PYTORCH_TUNED);
+        }
     }
     jobs
 }
@@ -178,6 +188,13 @@ const SPECS: [Spec; 6] = [
         quick: (100, 10),
     },
 ];
+
+impl Spec {
+    /// A training workload (it has the `loop` implementation), not sampling or loading.
+    fn trains(&self) -> bool {
+        self.gan_impls.contains(&"loop")
+    }
+}
 
 /// One measurement: one process's JSON line.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,7 +272,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         for t in threads {
             for round in 0..rounds {
                 // Alternate who goes first, so slow drifts of a shared machine even out.
-                let mut jobs = jobs_of(spec, args.malloc_variants);
+                let mut jobs = jobs_of(spec, args.variants);
                 if round % 2 == 1 {
                     jobs.reverse();
                 }
@@ -269,6 +286,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                         None => {
                             let mut c = Command::new(&python);
                             c.arg(&script);
+                            if job == Job::PYTORCH_TUNED {
+                                c.arg("--tuned");
+                            }
                             c
                         }
                     };
@@ -312,8 +332,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let rows = summarize(&records);
     let mut md = markdown(&rows, args, rounds);
-    if args.malloc_variants {
-        md.push_str(&malloc_markdown(&rows));
+    if args.variants {
+        md.push_str(&variants_markdown(&rows));
     }
     println!("\n{md}");
     let out = repo.join("target/bench");
@@ -452,9 +472,11 @@ pub struct Row {
     /// Seconds of one checkpoint write, and the config's checkpoint interval.
     pub checkpoint_s: Option<f64>,
     pub checkpoint_every: Option<f64>,
-    /// `--malloc-variants`: the Trainer on glibc's default malloc, PyTorch on gan-rs's.
+    /// `--variants`: the Trainer on glibc's default malloc, PyTorch on gan-rs's, and
+    /// PyTorch written as the Trainer runs (with gan-rs's malloc).
     pub trainer_system_malloc: Option<f64>,
     pub pytorch_retain_malloc: Option<f64>,
+    pub pytorch_tuned: Option<f64>,
     pub rss_gan: Option<f64>,
     pub rss_torch: Option<f64>,
 }
@@ -548,6 +570,7 @@ pub fn summarize(records: &[Record]) -> Vec<Row> {
                 checkpoint_every: loops.iter().find_map(|r| r.checkpoint_every),
                 trainer_system_malloc: sps(of("gan-rs", Some("trainer-system-malloc"))),
                 pytorch_retain_malloc: sps(of("pytorch", Some("eager-retain-malloc"))),
+                pytorch_tuned: sps(of("pytorch", Some("eager-tuned"))),
                 rss_gan: rss(of("gan-rs", Some("trainer"))),
                 rss_torch: rss(of("pytorch", Some("eager"))),
                 workload,
@@ -628,33 +651,38 @@ pub fn markdown(rows: &[Row], args: &BenchArgs, rounds: u32) -> String {
     s
 }
 
-/// The `--malloc-variants` table: each side with and without gan-rs's malloc thresholds.
-pub fn malloc_markdown(rows: &[Row]) -> String {
+/// The `--variants` table: each side with and without gan-rs's malloc thresholds, and
+/// PyTorch written as the Trainer runs.
+pub fn variants_markdown(rows: &[Row]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\nmalloc: gan-rs retains freed memory (mmap threshold 32 MiB, trim threshold 1 GiB); steps/s, medians\n"
+        "\nvariants, steps/s (medians): malloc \"retain\" = gan-rs's thresholds (mmap 32 MiB, trim 1 GiB), \"default\" = glibc's; \
+         PyTorch tuned = fused Adam, D frozen during G's step, no graph for G in D's step, retain\n"
     );
     let _ = writeln!(
         s,
-        "| workload | threads | Trainer (retain) | Trainer (glibc default) | PyTorch (glibc default) | PyTorch (retain) | Trainer / PyTorch, both default | both retain |"
+        "| workload | threads | Trainer (retain) | Trainer (default) | PyTorch (default) | PyTorch (retain) | PyTorch tuned | Trainer / PyTorch, both default | both retain | Trainer / PyTorch tuned |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
     for r in rows.iter().filter(|r| r.trainer_system_malloc.is_some()) {
         let ratio = |a: Option<f64>, b: Option<f64>| {
             fmt_opt(a.zip(b).map(|(a, b)| a / b), |x| format!("{x:.2}×"))
         };
+        let sps = |v: Option<f64>| fmt_opt(v, |x| format!("{x:.2}"));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.workload,
             r.threads,
-            fmt_opt(r.trainer, |x| format!("{x:.2}")),
-            fmt_opt(r.trainer_system_malloc, |x| format!("{x:.2}")),
-            fmt_opt(r.pytorch, |x| format!("{x:.2}")),
-            fmt_opt(r.pytorch_retain_malloc, |x| format!("{x:.2}")),
+            sps(r.trainer),
+            sps(r.trainer_system_malloc),
+            sps(r.pytorch),
+            sps(r.pytorch_retain_malloc),
+            sps(r.pytorch_tuned),
             ratio(r.trainer_system_malloc, r.pytorch),
             ratio(r.trainer, r.pytorch_retain_malloc),
+            ratio(r.trainer, r.pytorch_tuned),
         );
     }
     s
@@ -678,7 +706,7 @@ fn results_json(records: &[Record], rows: &[Row], args: &BenchArgs) -> String {
     for (i, r) in rows.iter().enumerate() {
         let _ = write!(
             s,
-            "{}\n    {{\"workload\": \"{}\", \"threads\": {}, \"trainer_steps_per_s\": {}, \"loop_steps_per_s\": {}, \"plain_steps_per_s\": {}, \"pytorch_steps_per_s\": {}, \"ratio\": {}, \"plain_ratio\": {}, \"loop_overhead_pct\": {}, \"loop_default_overhead_pct\": {}, \"checkpoint_seconds\": {}, \"trainer_system_malloc_steps_per_s\": {}, \"pytorch_retain_malloc_steps_per_s\": {}, \"peak_rss_mib_gan_rs\": {}, \"peak_rss_mib_pytorch\": {}}}",
+            "{}\n    {{\"workload\": \"{}\", \"threads\": {}, \"trainer_steps_per_s\": {}, \"loop_steps_per_s\": {}, \"plain_steps_per_s\": {}, \"pytorch_steps_per_s\": {}, \"ratio\": {}, \"plain_ratio\": {}, \"loop_overhead_pct\": {}, \"loop_default_overhead_pct\": {}, \"checkpoint_seconds\": {}, \"trainer_system_malloc_steps_per_s\": {}, \"pytorch_retain_malloc_steps_per_s\": {}, \"pytorch_tuned_steps_per_s\": {}, \"peak_rss_mib_gan_rs\": {}, \"peak_rss_mib_pytorch\": {}}}",
             if i == 0 { "" } else { "," },
             r.workload,
             r.threads,
@@ -693,6 +721,7 @@ fn results_json(records: &[Record], rows: &[Row], args: &BenchArgs) -> String {
             json_num(r.checkpoint_s),
             json_num(r.trainer_system_malloc),
             json_num(r.pytorch_retain_malloc),
+            json_num(r.pytorch_tuned),
             json_num(r.rss_gan),
             json_num(r.rss_torch),
         );
@@ -729,7 +758,7 @@ mod tests {
         }
     }
 
-    fn args(quick: bool, malloc_variants: bool) -> BenchArgs {
+    fn args(quick: bool, variants: bool) -> BenchArgs {
         BenchArgs {
             device: BenchDevice::Cpu,
             quick,
@@ -738,7 +767,7 @@ mod tests {
             toy_threads: vec![],
             image_threads: None,
             python: None,
-            malloc_variants,
+            variants,
         }
     }
 
@@ -814,13 +843,21 @@ mod tests {
     }
 
     #[test]
-    fn malloc_variants_are_their_own_jobs_and_table() {
+    fn variants_are_their_own_jobs_and_table() {
         let dcgan = select_specs(&["dcgan32".into()]).unwrap()[0];
         assert_eq!(jobs_of(dcgan, false).len(), 4);
         let jobs = jobs_of(dcgan, true);
+        for job in [
+            Job::TRAINER_SYSTEM_MALLOC,
+            Job::PYTORCH_RETAIN_MALLOC,
+            Job::PYTORCH_TUNED,
+        ] {
+            assert!(jobs.contains(&job), "{job:?}");
+        }
+        let sample = select_specs(&["sample32".into()]).unwrap()[0];
         assert!(
-            jobs.contains(&Job::TRAINER_SYSTEM_MALLOC)
-                && jobs.contains(&Job::PYTORCH_RETAIN_MALLOC)
+            !jobs_of(sample, true).contains(&Job::PYTORCH_TUNED),
+            "nothing to tune"
         );
         let loader = select_specs(&["loader32".into()]).unwrap()[0];
         assert_eq!(
@@ -833,6 +870,7 @@ mod tests {
             rec("gan-rs", "trainer-system-malloc", 5.2, None),
             rec("pytorch", "eager", 5.0, Some(700.0)),
             rec("pytorch", "eager-retain-malloc", 5.1, Some(900.0)),
+            rec("pytorch", "eager-tuned", 5.5, Some(800.0)),
         ]);
         let r = &rows[0];
         // The variants never leak into the main columns.
@@ -840,9 +878,11 @@ mod tests {
             (r.trainer, r.pytorch, r.rss_torch),
             (Some(5.5), Some(5.0), Some(700.0))
         );
-        let md = malloc_markdown(&rows);
+        let md = variants_markdown(&rows);
         assert!(
-            md.contains("| dcgan32 | 2 | 5.50 | 5.20 | 5.00 | 5.10 | 1.04× | 1.08× |"),
+            md.contains(
+                "| dcgan32 | 2 | 5.50 | 5.20 | 5.00 | 5.10 | 5.50 | 1.04× | 1.08× | 1.00× |"
+            ),
             "{md}"
         );
     }
