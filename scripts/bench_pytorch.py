@@ -23,8 +23,8 @@ Workloads (one "step" = one D update + one G update, fresh noise for each):
   loader32  one 64-image batch: randperm per epoch + index_select per batch
 
 --tuned writes the training workloads as gan-rs's Trainer runs them (the same maths):
-fused Adam, D's weights frozen during G's step, G(z) under no_grad for D's step. The
-default is PyTorch's DCGAN example as written.
+fused Adam, D's weights frozen during G's step, G(z) under no_grad for D's step, and
+channels-last DCGAN networks. The default is PyTorch's DCGAN example as written.
 """
 
 import argparse
@@ -153,6 +153,9 @@ class Dcgan:
         g.apply(dcgan_init)
         d.apply(dcgan_init)
         self.g, self.d = g.to(device), d.to(device)
+        if tuned:
+            self.g = self.g.to(memory_format=torch.channels_last)
+            self.d = self.d.to(memory_format=torch.channels_last)
         self.opt_g = adam(self.g.parameters(), 2e-4, fused=tuned)
         self.opt_d = adam(self.d.parameters(), 2e-4, fused=tuned)
         torch.manual_seed(SEED)
@@ -232,7 +235,8 @@ def main():
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--tuned", action="store_true",
                    help="train as gan-rs's Trainer does: fused Adam, D frozen during G's "
-                        "step, no graph for G(z) in D's step (same maths)")
+                        "step, no graph for G(z) in D's step, channels-last networks "
+                        "(same maths)")
     a = p.parse_args()
     if a.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda: torch.cuda.is_available() is False", file=sys.stderr)

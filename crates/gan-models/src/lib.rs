@@ -14,7 +14,8 @@
 //!   error) for vectors and 28×28, 32×32, 64×64 images.
 //! - [`HeadsConfig`]: AC-GAN auxiliary classifier, InfoGAN Q head, semi-supervised output.
 //! - Building blocks: [`MinibatchDiscrimination`], [`minibatch_std()`], [`VirtualBatchNorm`],
-//!   [`LabelEmbedding`], [`Activation`], [`leaky_relu()`] (any slope, on ATen's kernel).
+//!   [`LabelEmbedding`], [`Activation`], [`leaky_relu()`] (any slope, on ATen's kernel),
+//!   [`to_channels_last`] (NHWC layout for convolutional networks).
 //!
 //! Invalid configurations are reported as [`ModelError`], never as panics.
 
@@ -26,6 +27,7 @@ pub mod error;
 pub mod heads;
 pub mod leaky_relu;
 pub mod linear;
+pub mod memory_format;
 pub mod minibatch;
 pub mod minibatch_std;
 pub mod mlp;
@@ -43,6 +45,7 @@ pub use error::{ModelError, Result};
 pub use heads::{HeadsConfig, SemiSupervisedOutput};
 pub use leaky_relu::{f_leaky_relu, f_leaky_relu_, leaky_relu, leaky_relu_};
 pub use linear::{LinearGenerator, LinearGeneratorConfig};
+pub use memory_format::{channels_last, is_channels_last, to_channels_last};
 pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
 pub use minibatch_std::minibatch_std;
 pub use mlp::{MlpConfig, MlpDiscriminator, MlpGenerator};

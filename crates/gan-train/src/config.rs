@@ -238,6 +238,10 @@ pub struct TrainConfig {
     /// Decay of an exponential moving average of the generator's weights (0 = off,
     /// typical 0.999). When on, sampling, evaluation and plots use the averaged weights.
     pub ema: f64,
+    /// Lay convolutional networks out channels-last (NHWC strides, same values): faster
+    /// convolutions and batch norm on CPU (`gan_models::memory_format`). No effect on
+    /// networks without convolutions.
+    pub channels_last: bool,
 }
 
 impl Default for TrainConfig {
@@ -256,6 +260,7 @@ impl Default for TrainConfig {
             historical_averaging: 0.0,
             lr_decay: LrDecay::None,
             ema: 0.0,
+            channels_last: true,
         }
     }
 }

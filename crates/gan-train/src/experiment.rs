@@ -5,8 +5,8 @@ use tch::{nn::VarStore, Device, Tensor};
 
 use gan_data::{Source, ToySource};
 use gan_models::{
-    init_dcgan_weights, AutoencoderConfig, DcganConfig, Discriminator, Generator, HeadsConfig,
-    LinearGeneratorConfig, MlpConfig, SemiSupervisedOutput, DCGAN_IMAGE_SIZES,
+    init_dcgan_weights, to_channels_last, AutoencoderConfig, DcganConfig, Discriminator, Generator,
+    HeadsConfig, LinearGeneratorConfig, MlpConfig, SemiSupervisedOutput, DCGAN_IMAGE_SIZES,
 };
 
 use crate::config::{DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
@@ -250,6 +250,12 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
             Box::new(d)
         }
     };
+    if config.train.channels_last {
+        // After initialisation (which draws in the plain layout, so a seed gives the same
+        // weights either way) and before the optimizers allocate their moments.
+        to_channels_last(&gen_vs);
+        to_channels_last(&disc_vs);
+    }
     Ok(Parts {
         gen_vs,
         disc_vs,

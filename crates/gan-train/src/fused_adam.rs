@@ -51,11 +51,33 @@ pub(crate) struct AdamTensors<'a> {
     pub exp_avg_sqs: Vec<&'a Tensor>,
 }
 
+/// Whether `x` covers one gap-free block of memory (any dimension order): sorted by
+/// stride, each dimension's stride is the product of the sizes below it.
+fn is_dense(x: &Tensor) -> bool {
+    let mut dims: Vec<(i64, i64)> = x
+        .size()
+        .into_iter()
+        .zip(x.stride())
+        .filter(|&(size, _)| size != 1)
+        .map(|(size, stride)| (stride, size))
+        .collect();
+    dims.sort_unstable();
+    let mut expected = 1;
+    for (stride, size) in dims {
+        if stride != expected {
+            return false;
+        }
+        expected *= size;
+    }
+    true
+}
+
 /// Why the tensors cannot go to the fused kernel, if they cannot. ATen's CPU kernel walks
 /// each tensor's memory as one dense array of the parameter's length and checks neither
-/// strides nor sizes: a strided view or a gradient of another shape would be updated
-/// wrongly without an error. So every tensor must be contiguous, of the parameter's shape
-/// and floating kind, and on the first parameter's device.
+/// strides nor sizes: a strided view, or a gradient of another shape or layout, would be
+/// updated wrongly without an error. So every tensor must be dense, of the parameter's
+/// shape, strides (plain or channels-last, the same for all four) and floating kind, and on
+/// the first parameter's device.
 pub(crate) fn unfusable(t: &AdamTensors<'_>) -> Option<String> {
     let n = t.params.len();
     if t.grads.len() != n || t.exp_avgs.len() != n || t.exp_avg_sqs.len() != n {
@@ -64,7 +86,7 @@ pub(crate) fn unfusable(t: &AdamTensors<'_>) -> Option<String> {
     let device = t.params.first()?.device();
     for i in 0..n {
         let p = t.params[i];
-        let size = p.size();
+        let (size, stride) = (p.size(), p.stride());
         let kind = p.kind();
         if !p.is_floating_point() {
             return Some(format!("parameter {i} is {kind:?}, not floating point"));
@@ -80,8 +102,10 @@ pub(crate) fn unfusable(t: &AdamTensors<'_>) -> Option<String> {
                     "{what} {i} does not match its parameter's shape, kind and device"
                 ));
             }
-            if !x.is_contiguous() {
-                return Some(format!("{what} {i} is not contiguous"));
+            if !is_dense(x) || x.stride() != stride {
+                return Some(format!(
+                    "{what} {i} is not dense with its parameter's strides"
+                ));
             }
         }
     }
@@ -187,6 +211,39 @@ mod tests {
     }
 
     #[test]
+    fn channels_last_parameters_are_fused_like_plain_ones() {
+        // Same values, one plain and one channels-last (NHWC strides) parameter: the same
+        // update, element for element.
+        tch::manual_seed(4);
+        let init = Tensor::randn([2, 3, 2, 2], tch::kind::FLOAT_CPU);
+        let grad = Tensor::randn([2, 3, 2, 2], tch::kind::FLOAT_CPU);
+        let cl = |x: &Tensor| x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2]);
+        let plain = init.copy();
+        let nhwc = cl(&init);
+        assert_ne!(plain.stride(), nhwc.stride());
+        let (m1, v1) = (plain.zeros_like(), plain.zeros_like());
+        let (m2, v2) = (nhwc.zeros_like(), nhwc.zeros_like());
+        assert_eq!(m2.stride(), nhwc.stride(), "zeros_like keeps the layout");
+        let t = AdamTensors {
+            params: vec![&plain, &nhwc],
+            grads: vec![grad.copy(), cl(&grad)],
+            exp_avgs: vec![&m1, &m2],
+            exp_avg_sqs: vec![&v1, &v2],
+        };
+        assert_eq!(unfusable(&t), None);
+        tch::no_grad(|| fused_adam_step(&t, hyper())).unwrap();
+        assert!(plain.equal(&nhwc) && !plain.equal(&init));
+        // A gradient in the other layout is refused (the kernel would mix elements up).
+        let t = AdamTensors {
+            params: vec![&nhwc],
+            grads: vec![grad.copy()],
+            exp_avgs: vec![&m2],
+            exp_avg_sqs: vec![&v2],
+        };
+        assert!(unfusable(&t).unwrap().contains("not dense"));
+    }
+
+    #[test]
     fn tensors_the_kernel_would_corrupt_are_refused_before_any_update() {
         let p = Tensor::ones([2], (Kind::Float, Device::Cpu));
         let (m, v) = (p.zeros_like(), p.zeros_like());
@@ -203,7 +260,7 @@ mod tests {
                     exp_avgs: vec![&m, &vm],
                     exp_avg_sqs: vec![&v, &vv],
                 },
-                "not contiguous",
+                "not dense",
             ),
             (
                 AdamTensors {

@@ -254,3 +254,46 @@ fn generator_step_freezes_the_discriminator_only_while_it_runs() {
             .all(|v| v.grad().defined()));
     }
 }
+
+#[test]
+fn channels_last_networks_train_like_plain_ones() {
+    // `train.channels_last` changes strides, not values: the same weights, and the same
+    // first losses up to float rounding of the different convolution kernels.
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_cifar_fixture(data.path(), 16);
+    let build = |on: bool| {
+        let set = format!("train.channels_last={on}");
+        Trainer::new(config(data.path(), "cifar10", &[&set]), Device::Cpu).unwrap()
+    };
+    let (mut nhwc, mut plain) = (build(true), build(false));
+    let weights = |t: &Trainer| {
+        let mut v: Vec<_> = t.disc_vs.variables().into_iter().collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let mut converted = 0;
+    for ((name, a), (_, b)) in weights(&nhwc).iter().zip(weights(&plain)) {
+        assert!(a.equal(&b), "{name} differs");
+        if a.dim() == 4 {
+            assert!(
+                gan_models::is_channels_last(a),
+                "{name} is not channels-last"
+            );
+            assert!(
+                !gan_models::is_channels_last(&b),
+                "{name}: plain run converted"
+            );
+            converted += 1;
+        }
+    }
+    assert!(converted >= 3, "{converted} convolution weights");
+    for step in 0..2 {
+        let (a, b) = (nhwc.train_step().unwrap(), plain.train_step().unwrap());
+        for (what, x, y) in [("D", a.d_loss, b.d_loss), ("G", a.g_loss, b.g_loss)] {
+            assert!((x - y).abs() < 1e-4, "step {step}: {what} loss {x} vs {y}");
+        }
+    }
+    let sample = nhwc.sample(4).unwrap();
+    assert_eq!(sample.size(), vec![4, 3, 32, 32]);
+}

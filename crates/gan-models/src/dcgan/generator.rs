@@ -164,6 +164,9 @@ impl Generator for DcganGenerator {
             h = norm.apply(&conv.forward(&h), train);
             let _ = h.relu_();
         }
+        // With channels-last weights (`crate::memory_format`) the images are channels-last
+        // too: the same values, which tch's conversions (`Vec::try_from`, `copy_data`) and
+        // `contiguous()` read in NCHW order.
         let x = self.out.forward(&h).tanh();
         if ref_rows > 0 {
             x.narrow(0, ref_rows, n)

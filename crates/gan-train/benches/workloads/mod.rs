@@ -36,7 +36,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use gan_data::{ImageDataset, ShuffledLoader, Source};
-use gan_models::{init_dcgan_weights, DcganConfig};
+use gan_models::{init_dcgan_weights, to_channels_last, DcganConfig};
 use gan_train::observe::{self, Observer};
 use gan_train::{ExperimentConfig, Optimizer, StepStats, TrainError, Trainer};
 use tch::nn::{self, Module, ModuleT, OptimizerConfig as _};
@@ -298,6 +298,10 @@ pub fn build_trainer(
         let disc_vs = nn::VarStore::new(device);
         let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
         init_dcgan_weights(&disc_vs);
+        if t.config.train.channels_last {
+            to_channels_last(&gen_vs);
+            to_channels_last(&disc_vs);
+        }
         t.opt_g = Optimizer::new(&t.config.optim.generator, gen_vs.trainable_variables());
         t.opt_d = Optimizer::new(&t.config.optim.discriminator, disc_vs.trainable_variables());
         t.generator = Box::new(g);
