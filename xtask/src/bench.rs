@@ -65,7 +65,7 @@ pub struct BenchArgs {
     /// with glibc's default malloc (`GAN_RS_MALLOC=system`), PyTorch with gan-rs's malloc
     /// thresholds (`GLIBC_TUNABLES`), and for the training workloads PyTorch written as the
     /// Trainer runs (`bench_pytorch.py --tuned`: fused Adam, D frozen during G's step, no
-    /// graph for G in D's step) with gan-rs's malloc thresholds too.
+    /// graph for G in D's step, channels-last networks) with gan-rs's malloc thresholds too.
     #[arg(long)]
     pub variants: bool,
 }
@@ -658,7 +658,7 @@ pub fn variants_markdown(rows: &[Row]) -> String {
     let _ = writeln!(
         s,
         "\nvariants, steps/s (medians): malloc \"retain\" = gan-rs's thresholds (mmap 32 MiB, trim 1 GiB), \"default\" = glibc's; \
-         PyTorch tuned = fused Adam, D frozen during G's step, no graph for G in D's step, retain\n"
+         PyTorch tuned = fused Adam, D frozen during G's step, no graph for G in D's step, channels-last, retain\n"
     );
     let _ = writeln!(
         s,

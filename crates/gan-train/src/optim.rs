@@ -192,7 +192,7 @@ impl Optimizer {
     /// Apply one update using the gradients currently stored in the parameters.
     /// Parameters without a gradient are left untouched.
     ///
-    /// Adam runs as one fused kernel over all parameters (see [`crate::fused_adam`]); the
+    /// Adam runs as one fused kernel over all parameters (ATen's `_fused_adam_`); the
     /// per-tensor form below is used where the kernel cannot be (at a learning rate of 0,
     /// or for tensors it cannot take) and gives the same values up to rounding.
     pub fn step(&mut self) {
