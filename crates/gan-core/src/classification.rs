@@ -11,7 +11,37 @@ const WHAT: &str = "class_cross_entropy";
 /// Mean cross-entropy `−(1/N) Σ log softmax(logits)ᵢ[yᵢ]` of class logits `[N, K]` against
 /// int64 labels `[N]` in `0..K`, computed from logits (log-softmax) so large logits stay
 /// finite. Errors on mismatched shapes, an empty batch or a label outside `0..K`.
+///
+/// The label check reads the labels' range back to the host (a device sync on CUDA); for
+/// labels known to be in range, use [`class_cross_entropy_unchecked`].
 pub fn class_cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    let k = check_shapes(logits, labels)?;
+    let labels = labels.to_kind(Kind::Int64);
+    // One host read for the range check: on CUDA a bad label is a device-side assertion
+    // that ends the process, not an error.
+    let range = Tensor::stack(&[labels.min(), labels.max()], 0).to_device(tch::Device::Cpu);
+    let (lo, hi) = (range.int64_value(&[0]), range.int64_value(&[1]));
+    if lo < 0 || hi >= k {
+        return Err(CoreError::InvalidInput {
+            what: WHAT,
+            reason: format!("labels must be in 0..{k}, got values in {lo}..={hi}"),
+        });
+    }
+    nll_of_log_softmax(logits, &labels)
+}
+
+/// [`class_cross_entropy`] without the label-range check, so without a device→host read:
+/// for the training hot path, where labels are in `0..K` by construction (drawn by the
+/// trainer, or from a dataset that checked them when it was loaded). Shapes are still
+/// checked. A label outside `0..K` is then libtorch's error on CPU (returned, no panic)
+/// and a device-side assertion on CUDA.
+pub fn class_cross_entropy_unchecked(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    check_shapes(logits, labels)?;
+    nll_of_log_softmax(logits, &labels.to_kind(Kind::Int64))
+}
+
+/// Checks `logits [N, K]` (N ≥ 1) against `labels [N]`; returns K.
+fn check_shapes(logits: &Tensor, labels: &Tensor) -> Result<i64> {
     let s = check::ndim(WHAT, logits, 2)?;
     check::min_rows(WHAT, logits, 1)?;
     let l = check::ndim(WHAT, labels, 1)?;
@@ -22,18 +52,12 @@ pub fn class_cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
             right: l,
         });
     }
-    let labels = labels.to_kind(Kind::Int64);
-    // One host read for the range check; libtorch would otherwise abort on a bad label.
-    let range = Tensor::stack(&[labels.min(), labels.max()], 0).to_device(tch::Device::Cpu);
-    let (lo, hi) = (range.int64_value(&[0]), range.int64_value(&[1]));
-    if lo < 0 || hi >= s[1] {
-        return Err(CoreError::InvalidInput {
-            what: WHAT,
-            reason: format!("labels must be in 0..{}, got values in {lo}..={hi}", s[1]),
-        });
-    }
+    Ok(s[1])
+}
+
+fn nll_of_log_softmax(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
     Ok(logits.log_softmax(1, Kind::Float).f_nll_loss(
-        &labels,
+        labels,
         None::<Tensor>,
         Reduction::Mean,
         -100,
@@ -93,5 +117,19 @@ mod tests {
         assert!(class_cross_entropy(&logits, &Tensor::from_slice(&[0i64, 1])).is_err());
         assert!(class_cross_entropy(&logits.reshape([12]), &Tensor::from_slice(&[0i64])).is_err());
         assert!(class_accuracy(&logits, &Tensor::from_slice(&[0i64])).is_err());
+    }
+
+    #[test]
+    fn unchecked_form_gives_the_same_loss_and_still_fails_cleanly_on_cpu() {
+        let logits = Tensor::from_slice(&[0.0f32, 3f32.ln(), 2.0, 2.0]).reshape([2, 2]);
+        let y = Tensor::from_slice(&[1i64, 0]);
+        let checked = class_cross_entropy(&logits, &y).unwrap();
+        assert_eq!(class_cross_entropy_unchecked(&logits, &y).unwrap(), checked);
+        // Shapes are still checked here; an out-of-range label is libtorch's error.
+        assert!(class_cross_entropy_unchecked(&logits, &Tensor::from_slice(&[0i64])).is_err());
+        let e = class_cross_entropy_unchecked(&logits, &Tensor::from_slice(&[0i64, 7]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("out of bounds"), "{e}");
     }
 }

@@ -33,7 +33,7 @@ pub mod metrics;
 pub mod regularize;
 pub mod semi_supervised;
 
-pub use classification::{class_accuracy, class_cross_entropy};
+pub use classification::{class_accuracy, class_cross_entropy, class_cross_entropy_unchecked};
 pub use error::{CoreError, Result};
 pub use loss::{AdversarialLoss, LossKind};
 pub use metrics::{FeatureStats, ModeReport, ModeSet};

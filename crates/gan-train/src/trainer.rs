@@ -421,7 +421,8 @@ impl Trainer {
         let k = self.conditioning.categorical();
         let mut loss = Tensor::zeros([], (Kind::Float, self.device));
         if let Some(c) = &input.categorical {
-            loss += gan_core::info::categorical_code_loss(&q.narrow(1, 0, k), c)?;
+            // The code is drawn in 0..k by `Conditioning`: no range check (a host read).
+            loss += gan_core::class_cross_entropy_unchecked(&q.narrow(1, 0, k), c)?;
         }
         if let Some(c) = &input.continuous {
             let n = self.conditioning.continuous();
@@ -476,11 +477,16 @@ impl Trainer {
                         TrainError::config("variant.kind", "AC-GAN needs labelled data")
                     })?;
                     let fake_y = input.labels.as_ref().expect("AC-GAN draws fake labels");
+                    // Unchecked: real labels were range-checked when the dataset was
+                    // loaded and fake ones are drawn in 0..K, so no per-step host read.
                     // With `fake_class_loss` off the class head learns from real images
                     // only, so G cannot satisfy it with label-revealing artefacts.
-                    let ce_real = gan_core::class_cross_entropy(Self::class_logits(&out_real)?, y)?;
-                    let ce_fake =
-                        gan_core::class_cross_entropy(Self::class_logits(&out_fake)?, fake_y)?;
+                    let ce_real =
+                        gan_core::class_cross_entropy_unchecked(Self::class_logits(&out_real)?, y)?;
+                    let ce_fake = gan_core::class_cross_entropy_unchecked(
+                        Self::class_logits(&out_fake)?,
+                        fake_y,
+                    )?;
                     let classes = if *fake_class_loss {
                         &ce_real + ce_fake
                     } else {
@@ -535,7 +541,7 @@ impl Trainer {
             let out = self
                 .discriminator
                 .discriminate(&batch.x.to_device(self.device), None, true);
-            let ce = gan_core::class_cross_entropy(Self::class_logits(&out)?, &y)?;
+            let ce = gan_core::class_cross_entropy_unchecked(Self::class_logits(&out)?, &y)?;
             loss += &ce;
             aux = Some(ce);
         }
@@ -622,7 +628,7 @@ impl Trainer {
         let aux = match &self.config.variant {
             Variant::AuxiliaryClassifier { class_weight, .. } => {
                 let y = input.labels.as_ref().expect("AC-GAN draws fake labels");
-                let ce = gan_core::class_cross_entropy(Self::class_logits(&out)?, y)?;
+                let ce = gan_core::class_cross_entropy_unchecked(Self::class_logits(&out)?, y)?;
                 loss += &ce * *class_weight;
                 Some(ce)
             }
