@@ -28,11 +28,16 @@ fn compile_libtorch_shim(source: &str, lib_name: &str) {
         include.display()
     );
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_owned());
+    // build-support/ itself, for the shims' shared `shim_error.h`.
+    let support = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"))
+        .join("../../build-support");
+    println!("cargo:rerun-if-changed={}", support.join("shim_error.h").display());
     cc::Build::new()
         .cpp(true)
         .pic(true)
         .warnings(false)
         .include(&include)
+        .include(&support)
         .flag("-std=c++17")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
         .flag("-DGLOG_USE_GLOG_EXPORT")

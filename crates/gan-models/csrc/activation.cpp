@@ -11,21 +11,13 @@
 // returned (tch's `Tensor::from_ptr` / `at_free`). C++ exceptions never cross it: they
 // come back as a message that the caller frees with `gan_free_error`.
 
+#include "shim_error.h"
+
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/leaky_relu.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <exception>
-
-namespace {
-char* copy_message(const char* what) {
-    size_t n = std::strlen(what) + 1;
-    char* out = static_cast<char*>(std::malloc(n));
-    if (out != nullptr) std::memcpy(out, what, n);
-    return out;
-}
-}  // namespace
 
 extern "C" {
 
@@ -34,7 +26,7 @@ at::Tensor* gan_leaky_relu(const at::Tensor* x, double slope, char** error) {
     try {
         return new at::Tensor(at::leaky_relu(*x, slope));
     } catch (const std::exception& e) {
-        *error = copy_message(e.what());
+        *error = gan_shim::copy_message(e.what());
         return nullptr;
     }
 }
@@ -45,7 +37,7 @@ int gan_leaky_relu_(at::Tensor* x, double slope, char** error) {
         at::leaky_relu_(*x, slope);
         return 0;
     } catch (const std::exception& e) {
-        *error = copy_message(e.what());
+        *error = gan_shim::copy_message(e.what());
         return 1;
     }
 }

@@ -1,4 +1,4 @@
-// One fused Adam update over a list of parameters, for gan-train (src/optim/fused_adam.rs).
+// One fused Adam update over a list of parameters, for gan-train (src/fused_adam.rs).
 //
 // tch 0.26 binds no list ("foreach" / fused) optimizer kernels. Adam written with single
 // tensor ops reads and writes every parameter, gradient and moment several times per
@@ -8,12 +8,13 @@
 // Tensors cross the boundary as tch does (`at::Tensor*`, borrowed here); C++ exceptions
 // come back as a message that the caller frees with `gan_fused_adam_free_error`.
 
+#include "shim_error.h"
+
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_fused_adam.h>
 #include <ATen/ops/scalar_tensor.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <vector>
 
@@ -22,13 +23,6 @@ std::vector<at::Tensor> gather(at::Tensor* const* tensors, int n) {
     std::vector<at::Tensor> out;
     out.reserve(n);
     for (int i = 0; i < n; ++i) out.push_back(*tensors[i]);
-    return out;
-}
-
-char* copy_message(const char* what) {
-    size_t n = std::strlen(what) + 1;
-    char* out = static_cast<char*>(std::malloc(n));
-    if (out != nullptr) std::memcpy(out, what, n);
     return out;
 }
 }  // namespace
@@ -54,7 +48,7 @@ int gan_fused_adam_(at::Tensor* const* params, at::Tensor* const* grads,
                          /*amsgrad=*/false, /*maximize=*/false);
         return 0;
     } catch (const std::exception& e) {
-        *error = copy_message(e.what());
+        *error = gan_shim::copy_message(e.what());
         return 1;
     }
 }

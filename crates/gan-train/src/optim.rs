@@ -224,7 +224,7 @@ impl Optimizer {
         };
         let hyper = AdamStep {
             step: self.steps,
-            lr: c.lr * self.lr_scale,
+            lr: self.lr(),
             beta1: c.beta1,
             beta2: c.beta2,
             weight_decay: c.weight_decay,
