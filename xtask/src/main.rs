@@ -3,7 +3,7 @@
 //! - `setup`: install or accept libtorch 2.13.0 and point `.libtorch` at it (plus `--data`).
 //! - `data NAME...`: fetch and verify datasets.
 //! - `test`: setup if needed, then fmt, clippy and the whole test suite.
-//! - `bench`: gan-rs vs PyTorch eager step timings and peak RSS (see `bench.rs`).
+//! - `bench`: gan-rs vs PyTorch eager step timings and peak RSS (see `bench/mod.rs`).
 //!
 //! xtask never depends on tch: it has to run before libtorch exists.
 

@@ -16,7 +16,9 @@ fn main() -> gan_core::Result<()> {
         println!(
             "{kind:>15}: d_loss {:+.4}  g_loss {:+.4}",
             loss.d_loss(&real, &fake).double_value(&[]),
-            loss.g_loss(&fake).double_value(&[])
+            loss.g_loss(&fake, Some(&real))
+                .expect("real scores are given")
+                .double_value(&[])
         );
     }
 

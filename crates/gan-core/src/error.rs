@@ -25,6 +25,18 @@ pub enum CoreError {
         /// The allowed range, in words.
         expected: &'static str,
     },
+    /// An option set for a game it has no effect on (refused rather than ignored).
+    #[error("`{field}` = {value} has no effect with loss `{kind}`; it applies to {applies_to} (remove it, or pick one of those losses)")]
+    UnusedOption {
+        /// The option's name (e.g. `margin`).
+        field: &'static str,
+        /// The value that was given.
+        value: f64,
+        /// The configured game.
+        kind: &'static str,
+        /// The games the option applies to.
+        applies_to: &'static str,
+    },
     /// Two tensors whose shapes should agree do not.
     #[error("shape mismatch in {what}: {left:?} vs {right:?}")]
     ShapeMismatch {

@@ -64,10 +64,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         opt_d.backward_step(&dl);
         let z = Tensor::randn([batch, cfg.latent_dim], (Kind::Float, Device::Cpu));
-        let gl = loss.g_loss(
-            &d.discriminate(&g.generate(&z, None, true), None, true)
-                .score,
-        );
+        let gl = loss
+            .g_loss(
+                &d.discriminate(&g.generate(&z, None, true), None, true)
+                    .score,
+                None,
+            )
+            .expect("the non-saturating loss needs no real scores");
         opt_g.zero_grad();
         gl.backward();
         opt_g.step();

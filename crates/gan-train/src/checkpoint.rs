@@ -22,7 +22,9 @@ use crate::error::{Result, TrainError};
 /// File name of the rolling checkpoint inside a run's `checkpoints/` directory.
 pub const LATEST: &str = "latest.safetensors";
 const META_KEY: &str = "gan_rs";
-const FORMAT_VERSION: u32 = 1;
+/// The checkpoint format this gan-rs writes and reads; a checkpoint of another version is
+/// refused with a message naming both.
+pub const FORMAT_VERSION: u32 = 1;
 
 /// Everything in a checkpoint that is not a tensor.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -403,14 +403,7 @@ impl ExperimentConfig {
                 "must be 1 with schedule = \"unrolled\" (use train.unrolled_steps for look-ahead)",
             ));
         }
-        if t.schedule == Schedule::Simultaneous
-            && (t.feature_matching || t.historical_averaging > 0.0)
-        {
-            return Err(TrainError::config(
-                "train.schedule",
-                "feature matching and historical averaging need schedule = \"alternating\" or \"unrolled\"",
-            ));
-        }
+        self.validate_schedule_settings()?;
         if t.schedule == Schedule::Simultaneous && t.d_steps != 1 {
             return Err(TrainError::config(
                 "train.d_steps",
@@ -419,9 +412,7 @@ impl ExperimentConfig {
         }
         self.optim.generator.validate("optim.generator")?;
         self.optim.discriminator.validate("optim.discriminator")?;
-        self.loss
-            .validate()
-            .map_err(|e| TrainError::config("loss", e.to_string()))?;
+        self.loss.validate().map_err(loss_error)?;
         positive("log.every", self.log.every as f64)?;
         match &self.generator {
             GeneratorSpec::Linear => {}
@@ -528,11 +519,11 @@ impl ExperimentConfig {
                 ),
             ));
         }
-        if *v != Variant::Unconditional && self.train.schedule != Schedule::Alternating {
+        if *v != Variant::Unconditional && self.train.schedule == Schedule::Unrolled {
             return Err(TrainError::config(
-                "train.schedule",
+                "variant.kind",
                 format!(
-                    "variant \"{}\" trains with schedule = \"alternating\" only",
+                    "variant \"{}\" is not supported with train.schedule = \"unrolled\" (its look-ahead copy of D has no variant heads); use \"alternating\" or \"simultaneous\"",
                     v.name()
                 ),
             ));
@@ -557,6 +548,12 @@ impl ExperimentConfig {
                 "EBGAN trains with loss.kind = \"energy_margin\"",
             ));
         }
+        if self.loss.kind == gan_core::LossKind::EnergyMargin && !autoencoder {
+            return Err(TrainError::config(
+                "loss.kind",
+                "\"energy_margin\" needs an energy >= 0 as D's score: use discriminator.kind = \"autoencoder\" with variant.kind = \"ebgan\" (a plain score is unbounded below)",
+            ));
+        }
         if let Variant::SemiSupervised { .. } = v {
             if !self.loss.kind.is_bce_family() {
                 return Err(TrainError::config(
@@ -566,6 +563,83 @@ impl ExperimentConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl ExperimentConfig {
+    /// Settings that only some schedules or networks apply: each one set where it would
+    /// have no effect is refused with both keys named, so no accepted setting is
+    /// silently ignored.
+    fn validate_schedule_settings(&self) -> Result<()> {
+        let t = &self.train;
+        let defaults = TrainConfig::default();
+        if t.schedule == Schedule::Unrolled {
+            // The look-ahead copy of D is updated by the adversarial loss alone.
+            for (key, on) in [
+                ("train.gradient_penalty", t.gradient_penalty > 0.0),
+                ("train.weight_clip", t.weight_clip > 0.0),
+                ("train.historical_averaging", t.historical_averaging > 0.0),
+            ] {
+                if on {
+                    return Err(TrainError::config(
+                        key,
+                        "is not supported with train.schedule = \"unrolled\": the look-ahead updates of D would leave it out; use \"alternating\" or \"simultaneous\"",
+                    ));
+                }
+            }
+        } else if t.unrolled_steps != defaults.unrolled_steps {
+            return Err(TrainError::config(
+                "train.unrolled_steps",
+                format!(
+                    "applies only with train.schedule = \"unrolled\" (the schedule is \"{}\")",
+                    schedule_name(t.schedule)
+                ),
+            ));
+        }
+        if let GeneratorSpec::Dcgan {
+            norm,
+            vbn_reference_size,
+            ..
+        } = &self.generator
+        {
+            if *norm != Norm::Virtual && *vbn_reference_size != default_dcgan_width() {
+                return Err(TrainError::config(
+                    "generator.vbn_reference_size",
+                    "applies only with generator.norm = \"virtual\"",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The config name of a schedule.
+fn schedule_name(s: Schedule) -> &'static str {
+    match s {
+        Schedule::Alternating => "alternating",
+        Schedule::Simultaneous => "simultaneous",
+        Schedule::Unrolled => "unrolled",
+    }
+}
+
+/// A loss-option error of gan-core as a config error naming `loss.<field>`.
+fn loss_error(e: gan_core::CoreError) -> TrainError {
+    match e {
+        gan_core::CoreError::UnusedOption {
+            field,
+            value,
+            kind,
+            applies_to,
+        } => TrainError::config(
+            format!("loss.{field}"),
+            format!(
+                "{value} has no effect with loss.kind = \"{kind}\"; it applies to {applies_to}"
+            ),
+        ),
+        gan_core::CoreError::InvalidParameter { field, .. } => {
+            TrainError::config(format!("loss.{field}"), e.to_string())
+        }
+        other => TrainError::config("loss", other.to_string()),
     }
 }
 

@@ -6,23 +6,73 @@ use tch::{nn::VarStore, Device, Tensor};
 use gan_data::{Source, ToySource};
 use gan_models::{
     init_dcgan_weights, to_channels_last, AutoencoderConfig, DcganConfig, Discriminator, Generator,
-    HeadsConfig, LinearGeneratorConfig, MlpConfig, SemiSupervisedOutput, DCGAN_IMAGE_SIZES,
+    LinearGeneratorConfig, MlpConfig, DCGAN_IMAGE_SIZES,
 };
 
 use crate::config::{DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
 use crate::error::{Result, TrainError};
+use crate::family::{self, FamilyMember};
 use crate::rng;
 use crate::variant::Variant;
 
 /// The built parts of an experiment.
 pub struct Parts {
+    /// The generator's variables (under `gen/`).
     pub gen_vs: VarStore,
+    /// The discriminator's variables (under `disc/`).
     pub disc_vs: VarStore,
+    /// The generator network.
     pub generator: Box<dyn Generator>,
+    /// The discriminator network.
     pub discriminator: Box<dyn Discriminator>,
+    /// The training data.
     pub source: Box<dyn Source>,
-    /// The semi-supervised GAN's labelled subset (see [`build_labeled_source`]).
-    pub labeled: Option<Box<dyn Source>>,
+    /// The member of the GAN family (its heads are already in the discriminator).
+    pub member: Box<dyn FamilyMember>,
+}
+
+/// The registry of the GAN family: the [`FamilyMember`] that a config's `[variant]`
+/// names. Adding a member means adding its file under `family/` and one arm here.
+pub fn build_member(config: &ExperimentConfig) -> Result<Box<dyn FamilyMember>> {
+    Ok(match &config.variant {
+        Variant::Unconditional => Box::new(family::Unconditional),
+        Variant::Conditional => Box::new(family::Conditional),
+        Variant::AuxiliaryClassifier {
+            class_weight,
+            fake_class_loss,
+        } => Box::new(family::AuxiliaryClassifier {
+            class_weight: *class_weight,
+            fake_class_loss: *fake_class_loss,
+        }),
+        Variant::Info {
+            categorical,
+            continuous,
+            info_weight,
+            continuous_weight,
+        } => Box::new(family::Info {
+            categorical: *categorical,
+            continuous: *continuous,
+            info_weight: *info_weight,
+            continuous_weight: *continuous_weight,
+        }),
+        Variant::EnergyBased { pulling_away } => Box::new(family::EnergyBased {
+            pulling_away: *pulling_away,
+        }),
+        Variant::SemiSupervised {
+            labels,
+            extra_fake_class,
+            unsupervised_weight,
+            labeled_batch_size,
+        } => Box::new(family::SemiSupervised {
+            labels: *labels,
+            extra_fake_class: *extra_fake_class,
+            unsupervised_weight: *unsupervised_weight,
+            labeled_batch_size: *labeled_batch_size,
+            labeled: build_labeled_source(config)?.ok_or_else(|| {
+                TrainError::config("variant.labels", "no labelled subset was built")
+            })?,
+        }),
+    })
 }
 
 /// Build the data source (seeded from the run seed).
@@ -162,33 +212,13 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
         }
     };
 
-    let heads = HeadsConfig {
-        aux_classes: match variant {
-            Variant::AuxiliaryClassifier { .. } => Some(needs_classes("variant.kind")?),
-            _ => None,
-        },
-        q_dim: match variant {
-            Variant::Info {
-                categorical,
-                continuous,
-                ..
-            } => Some(categorical + 2 * continuous),
-            _ => None,
-        },
-        semi_supervised: match variant {
-            Variant::SemiSupervised {
-                extra_fake_class, ..
-            } => Some(SemiSupervisedOutput {
-                num_classes: needs_classes("variant.kind")?,
-                extra_fake_class: *extra_fake_class,
-            }),
-            _ => None,
-        },
-    };
+    let member = build_member(config)?;
+    let heads = member.heads(num_classes)?;
     // Conditional GAN: D sees the label through a projection term.
-    let disc_classes = match variant {
-        Variant::Conditional => gen_classes,
-        _ => None,
+    let disc_classes = if member.conditions_discriminator() {
+        gen_classes
+    } else {
+        None
     };
     let disc_vs = VarStore::new(device);
     let discriminator: Box<dyn Discriminator> = match &config.discriminator {
@@ -262,7 +292,7 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
         generator,
         discriminator,
         source,
-        labeled: build_labeled_source(config)?,
+        member,
     })
 }
 

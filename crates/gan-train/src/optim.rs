@@ -94,13 +94,65 @@ impl OptimizerConfig {
             "in [0, 1)",
             self.momentum,
         )?;
-        check(self.eps > 0.0, "eps", "> 0", self.eps)?;
         check(
-            self.weight_decay >= 0.0,
+            self.eps > 0.0 && self.eps.is_finite(),
+            "eps",
+            "finite and > 0",
+            self.eps,
+        )?;
+        check(
+            self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
             "weight_decay",
-            ">= 0",
+            "finite and >= 0",
             self.weight_decay,
-        )
+        )?;
+        self.refuse_unused(key)
+    }
+
+    /// Refuse a setting of another rule's (e.g. `momentum` with Adam) that differs from
+    /// its default, since this rule would silently ignore it.
+    fn refuse_unused(&self, key: &str) -> Result<()> {
+        let d = OptimizerConfig::default();
+        let (name, unused): (&str, Vec<(&str, f64, f64)>) = match self.kind {
+            OptimizerKind::Adam => (
+                "adam",
+                vec![
+                    ("alpha", self.alpha, d.alpha),
+                    ("momentum", self.momentum, d.momentum),
+                ],
+            ),
+            OptimizerKind::Rmsprop => (
+                "rmsprop",
+                vec![
+                    ("beta1", self.beta1, d.beta1),
+                    ("beta2", self.beta2, d.beta2),
+                    ("momentum", self.momentum, d.momentum),
+                ],
+            ),
+            OptimizerKind::Sgd => (
+                "sgd",
+                vec![
+                    ("beta1", self.beta1, d.beta1),
+                    ("beta2", self.beta2, d.beta2),
+                    ("alpha", self.alpha, d.alpha),
+                ],
+            ),
+        };
+        let eps_unused = self.kind == OptimizerKind::Sgd && self.eps != d.eps;
+        let field = unused
+            .iter()
+            .find(|(_, v, default)| v != default)
+            .map(|(f, ..)| *f)
+            .or(eps_unused.then_some("eps"));
+        match field {
+            Some(field) => Err(TrainError::config(
+                format!("{key}.{field}"),
+                format!(
+                    "has no effect with {key}.kind = \"{name}\" (remove it or change the kind)"
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 }
 

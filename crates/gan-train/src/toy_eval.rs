@@ -27,17 +27,17 @@ pub fn mode_set(toy: &ToyConfig) -> Option<ModeSet> {
 /// `None` when the run's data is not a 2-D toy distribution. The noise is seeded from
 /// the run seed and the step, so the value is reproducible (also after a resume).
 pub fn evaluate_modes(trainer: &Trainer, n: i64) -> Result<Option<ModeReport>> {
-    let Some(modes) = trainer.config.data.toy.as_ref().and_then(mode_set) else {
+    let Some(modes) = trainer.config().data.toy.as_ref().and_then(mode_set) else {
         return Ok(None);
     };
     tch::manual_seed(rng::step_seed(
-        rng::derived_seed(trainer.config.seed, "modes"),
-        trainer.step,
+        rng::derived_seed(trainer.config().seed, "modes"),
+        trainer.step(),
     ));
     let samples: Vec<f64> = Vec::try_from(trainer.sample(n)?.to_kind(Kind::Double).flatten(0, -1))?;
     if let Some(&value) = samples.iter().find(|v| !v.is_finite()) {
         return Err(TrainError::NonFinite {
-            step: trainer.step,
+            step: trainer.step(),
             what: "a generator sample".into(),
             value,
             hint: "The generator diverged; lower the learning rates.".into(),

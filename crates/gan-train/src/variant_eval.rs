@@ -40,7 +40,7 @@ pub fn class_agreement(
     classifier: &Classifier,
     per_class: i64,
 ) -> Result<ClassAgreement> {
-    let k = trainer.conditioning.label_classes().ok_or_else(|| {
+    let k = trainer.conditioning().label_classes().ok_or_else(|| {
         TrainError::config(
             "variant.kind",
             "class agreement needs a label-conditioned generator (conditional GAN or AC-GAN)",
@@ -49,8 +49,8 @@ pub fn class_agreement(
     let mut per = Vec::with_capacity(k as usize);
     for class in 0..k {
         let input = trainer
-            .conditioning
-            .draw(per_class, trainer.device, None, Some(class))?;
+            .conditioning()
+            .draw(per_class, trainer.device(), None, Some(class))?;
         let images = trainer.sample_from(&input);
         let (_, logits) = classifier.features_and_logits(&images)?;
         let hits = logits
@@ -87,7 +87,7 @@ pub fn infogan_alignment(
     test: &ImageDataset,
     generated: i64,
 ) -> Result<InfoAlignment> {
-    let k = trainer.conditioning.categorical();
+    let k = trainer.conditioning().categorical();
     if k == 0 {
         return Err(TrainError::config(
             "variant.categorical",
@@ -140,8 +140,8 @@ fn discriminator_heads(
     let mut parts = Vec::new();
     tch::no_grad(|| -> Result<()> {
         for chunk in images.split(EVAL_BATCH, 0) {
-            let out = trainer.discriminator.discriminate(
-                &chunk.to_device(trainer.device).to_kind(Kind::Float),
+            let out = trainer.discriminator().discriminate(
+                &chunk.to_device(trainer.device()).to_kind(Kind::Float),
                 None,
                 false,
             );

@@ -137,7 +137,7 @@ fn acgan_samples_show_the_requested_class() {
     let mut hits = 0.0;
     for class in 0..10 {
         let input = t
-            .conditioning
+            .conditioning()
             .draw(20, Device::Cpu, None, Some(class))
             .unwrap();
         let x = t.sample_from(&input);
@@ -182,7 +182,7 @@ fn conditional_gan_trains_and_writes_a_class_by_row_grid() {
     let cfg = config(data.path(), "kind = \"conditional\"", &[]);
     let mut obs: Vec<Box<dyn Observer>> = vec![Box::new(SampleGrid::new(run.path(), 0))];
     let t = train(cfg, &mut obs);
-    assert_eq!(t.conditioning.label_classes(), Some(10));
+    assert_eq!(t.conditioning().label_classes(), Some(10));
     // 10 rows (classes) × 10 columns of 28 px tiles with 2 px padding.
     let img = image::open(run.path().join("samples/final.png"))
         .unwrap()
@@ -190,12 +190,12 @@ fn conditional_gan_trains_and_writes_a_class_by_row_grid() {
     assert_eq!((img.width(), img.height()), (302, 302));
     // The D really uses the label: the same image scores differently under two labels.
     let x = Tensor::rand([4, 1, 28, 28], (Kind::Float, Device::Cpu));
-    let a = t.discriminator.discriminate(
+    let a = t.discriminator().discriminate(
         &x,
         Some(&Tensor::zeros([4], (Kind::Int64, Device::Cpu))),
         false,
     );
-    let b = t.discriminator.discriminate(
+    let b = t.discriminator().discriminate(
         &x,
         Some(&Tensor::ones([4], (Kind::Int64, Device::Cpu))),
         false,
@@ -216,13 +216,13 @@ fn infogan_q_recovers_the_categorical_code() {
     );
     let mut obs: Vec<Box<dyn Observer>> = vec![Box::new(SampleGrid::new(run.path(), 0))];
     let t = train(cfg, &mut obs);
-    assert_eq!(t.conditioning.noise_dim(), 12);
+    assert_eq!(t.conditioning().noise_dim(), 12);
     // Q's categorical prediction on fresh samples matches the code that made them far
     // above chance (1/4): the mutual-information term is being maximised.
     tch::manual_seed(11);
     let input = t.draw_inputs(400).unwrap();
     let x = t.sample_from(&input);
-    let out = tch::no_grad(|| t.discriminator.discriminate(&x, None, false));
+    let out = tch::no_grad(|| t.discriminator().discriminate(&x, None, false));
     let q = out.q.unwrap();
     assert_eq!(q.size(), vec![400, 4 + 2]);
     let acc =
@@ -256,7 +256,7 @@ fn semi_supervised_gan_learns_from_few_labels_and_resumes_exactly() {
     assert!(error < 0.05, "test error {error}");
     // The class head gives 10 logits and the score is their logsumexp.
     let out = tch::no_grad(|| {
-        t.discriminator
+        t.discriminator()
             .discriminate(&test.images.narrow(0, 0, 5), None, false)
     });
     let logits = out.class_logits.unwrap();
@@ -271,22 +271,22 @@ fn semi_supervised_gan_learns_from_few_labels_and_resumes_exactly() {
     // Resume from step 30 and finish: bit-identical to the uninterrupted run, so the
     // labelled loader's cursor was restored too.
     let mut half = Trainer::new(cfg, Device::Cpu).unwrap();
-    half.config.train.steps = 30;
+    half.set_total_steps(30).unwrap();
     let ck = run.path().join("half.safetensors");
     half.run(&mut [], &AtomicBool::new(false)).unwrap();
     half.save_checkpoint(&ck, serde_json::Value::Null).unwrap();
     let mut resumed = Trainer::resume(&ck, Device::Cpu).unwrap();
-    resumed.config.train.steps = 60;
+    resumed.set_total_steps(60).unwrap();
     resumed.run(&mut [], &AtomicBool::new(false)).unwrap();
     for ((name, a), (_, b)) in t
-        .disc_vs
+        .discriminator_vars()
         .variables()
         .into_iter()
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_iter()
         .zip(
             resumed
-                .disc_vs
+                .discriminator_vars()
                 .variables()
                 .into_iter()
                 .collect::<std::collections::BTreeMap<_, _>>(),
@@ -304,7 +304,7 @@ fn semi_supervised_baseline_trains_only_the_classifier() {
     let variant = "kind = \"semi_supervised\"\nlabels = 20\nunsupervised_weight = 0.0\nextra_fake_class = true";
     let mut t = Trainer::new(config(data.path(), variant, &[]), Device::Cpu).unwrap();
     let before: Vec<Tensor> = t
-        .gen_vs
+        .generator_vars()
         .trainable_variables()
         .iter()
         .map(|v| v.copy())
@@ -312,12 +312,12 @@ fn semi_supervised_baseline_trains_only_the_classifier() {
     let s = t.train_step().unwrap();
     assert!(s.d_loss.is_finite() && s.aux.unwrap().is_finite());
     assert!(s.g_loss.is_nan(), "no generator step: {}", s.g_loss);
-    for (a, b) in before.iter().zip(t.gen_vs.trainable_variables()) {
+    for (a, b) in before.iter().zip(t.generator_vars().trainable_variables()) {
         assert!(a.equal(&b), "the generator must not move");
     }
     // K+1 form: 11 logits, the last one "fake".
     let x = Tensor::rand([3, 1, 28, 28], (Kind::Float, Device::Cpu));
-    let out = t.discriminator.discriminate(&x, None, false);
+    let out = t.discriminator().discriminate(&x, None, false);
     assert_eq!(out.class_logits.unwrap().size(), vec![3, 11]);
 }
 
@@ -385,8 +385,8 @@ fn ebgan_autoencoder_learns_low_energy_for_real_data() {
     assert!((0.0..=1.0).contains(&pt), "pulling-away term {pt}");
     t.run(&mut [], &AtomicBool::new(false)).unwrap();
     // Energies: the autoencoder reconstructs real ring points well below the margin.
-    let real = t.source.next_batch(256).unwrap().x;
-    let energy = tch::no_grad(|| t.discriminator.discriminate(&real, None, false))
+    let real = t.draw_real(256).unwrap();
+    let energy = tch::no_grad(|| t.discriminator().discriminate(&real, None, false))
         .score
         .mean(Kind::Float)
         .double_value(&[]);
@@ -412,8 +412,8 @@ fn bad_variant_configs_name_the_key() {
         ),
         (
             "[variant]\nkind = \"acgan\"",
-            &["train.schedule=simultaneous"][..],
-            "train.schedule",
+            &["train.schedule=unrolled"][..],
+            "variant.kind",
         ),
         (
             "[variant]\nkind = \"infogan\"\ncategorical = 1",

@@ -20,7 +20,7 @@ fn train_and_measure(seed: u64) -> (f64, f64, f64, f64) {
         .and_then(|t| t.mean_std_1d())
         .expect("1-D target");
     let mut trainer = Trainer::new(config, tch::Device::Cpu).expect("builds");
-    while trainer.step < trainer.config.train.steps {
+    while trainer.step() < trainer.config().train.steps {
         trainer.train_step().expect("finite step");
     }
     tch::manual_seed(12345);

@@ -41,7 +41,8 @@ const VARIANTS: &[&[&str]] = &[
         "train.weight_clip=0.05",
         "optim.discriminator.kind=rmsprop",
     ],
-    &["loss.kind=hinge", "loss.flip_prob=0.1"],
+    &["loss.kind=minimax", "loss.flip_prob=0.1"],
+    &["loss.kind=relativistic_average"],
     &["train.ema=0.9"],
     &["train.lr_decay=\"linear\""],
     &["train.historical_averaging=0.1"],
@@ -99,7 +100,7 @@ fn resumed_runs_are_bit_identical_for_every_feature() {
             .unwrap();
         drop(first);
         let mut resumed = Trainer::resume(&mid, Device::Cpu).unwrap();
-        assert_eq!(resumed.step, 13);
+        assert_eq!(resumed.step(), 13);
         let tail = steps(&mut resumed, 17);
 
         let a = dir.path().join(format!("{i}-full.safetensors"));

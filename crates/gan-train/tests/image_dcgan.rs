@@ -73,7 +73,7 @@ fn dcgan_run_writes_grids_and_resumes_exactly() {
         Box::new(Checkpointer::new(run.path(), 0)),
     ];
     t.run(&mut observers, &AtomicBool::new(false)).unwrap();
-    assert_eq!(t.step, 4);
+    assert_eq!(t.step(), 4);
     for name in ["step_000000", "step_000002", "step_000004", "final"] {
         let img = image::open(run.path().join("samples").join(format!("{name}.png")))
             .unwrap()
@@ -83,14 +83,14 @@ fn dcgan_run_writes_grids_and_resumes_exactly() {
     }
     // The generator makes [N, 1, 28, 28] images in (−1, 1) from [N, latent] noise.
     let z = Tensor::randn([5, 16], (Kind::Float, Device::Cpu));
-    let x = tch::no_grad(|| t.generator.generate(&z, None, false));
+    let x = tch::no_grad(|| t.generator().generate(&z, None, false));
     assert_eq!(x.size(), vec![5, 1, 28, 28]);
     assert!(x.abs().max().double_value(&[]) <= 1.0);
     // Resuming restores the exact weights and batch-norm statistics.
     let ck = run.path().join("checkpoints").join("latest.safetensors");
     let back = Trainer::resume(&ck, Device::Cpu).unwrap();
-    assert_eq!(back.step, 4);
-    let y = tch::no_grad(|| back.generator.generate(&z, None, false));
+    assert_eq!(back.step(), 4);
+    let y = tch::no_grad(|| back.generator().generate(&z, None, false));
     assert!(x.allclose(&y, 1e-6, 1e-6, false));
 }
 
@@ -105,7 +105,7 @@ fn dcgan_weights_get_the_dcgan_init() {
         &["generator.ngf=32", "discriminator.ndf=32"],
     );
     let t = Trainer::new(cfg, Device::Cpu).unwrap();
-    for vs in [&t.gen_vs, &t.disc_vs] {
+    for vs in [&t.generator_vars(), &t.discriminator_vars()] {
         for (name, v) in vs.variables() {
             if v.dim() == 4 {
                 let std = v.std(true).double_value(&[]);
@@ -148,7 +148,7 @@ fn every_loss_and_trick_trains_a_32px_dcgan() {
         "least_squares",
         "hinge",
         "wasserstein",
-        "energy_margin",
+        "relativistic_average",
     ] {
         let cfg = config(data.path(), "cifar10", &[&format!("loss.kind={loss}")]);
         let mut t = Trainer::new(cfg, Device::Cpu).unwrap();
@@ -212,10 +212,10 @@ fn same_seed_gives_identical_dcgan_weights() {
     write_mnist_fixture(data.path(), 16);
     let weights = |t: &Trainer| {
         let mut v: Vec<(String, Tensor)> = t
-            .gen_vs
+            .generator_vars()
             .variables()
             .into_iter()
-            .chain(t.disc_vs.variables())
+            .chain(t.discriminator_vars().variables())
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
@@ -240,7 +240,7 @@ fn generator_step_freezes_the_discriminator_only_while_it_runs() {
     let mut t = Trainer::new(config(data.path(), "mnist", &[]), Device::Cpu).unwrap();
     for _ in 0..2 {
         t.train_step().unwrap();
-        let d_vars = t.disc_vs.trainable_variables();
+        let d_vars = t.discriminator_vars().trainable_variables();
         assert!(!d_vars.is_empty());
         assert!(d_vars.iter().all(Tensor::requires_grad), "D left frozen");
         assert!(
@@ -248,7 +248,7 @@ fn generator_step_freezes_the_discriminator_only_while_it_runs() {
             "D step left no gradient"
         );
         assert!(t
-            .gen_vs
+            .generator_vars()
             .trainable_variables()
             .iter()
             .all(|v| v.grad().defined()));
@@ -268,7 +268,7 @@ fn channels_last_networks_train_like_plain_ones() {
     };
     let (mut nhwc, mut plain) = (build(true), build(false));
     let weights = |t: &Trainer| {
-        let mut v: Vec<_> = t.disc_vs.variables().into_iter().collect();
+        let mut v: Vec<_> = t.discriminator_vars().variables().into_iter().collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };

@@ -50,7 +50,7 @@ fn check(bytes: &[u8]) {
         Ok(_) => {
             if let Ok(mut t) = Trainer::resume(&path, Device::Cpu) {
                 // A checkpoint that resumes must also train (bounded: step < steps or not).
-                if t.step < t.config.train.steps {
+                if t.step() < t.config().train.steps {
                     let _ = t.train_step();
                 }
             }
@@ -116,5 +116,5 @@ fn the_valid_checkpoint_resumes() {
     let path = dir.path().join("c.safetensors");
     std::fs::write(&path, valid_checkpoint()).unwrap();
     let t = Trainer::resume(&path, Device::Cpu).unwrap();
-    assert_eq!(t.step, 3);
+    assert_eq!(t.step(), 3);
 }

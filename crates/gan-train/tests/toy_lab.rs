@@ -45,8 +45,11 @@ fn trainer(overrides: &[&str]) -> Trainer {
 
 /// Every variable of both players, sorted by name.
 fn weights(t: &Trainer) -> Vec<(String, Tensor)> {
-    let mut w = checkpoint::var_store_tensors(&t.gen_vs, "gen/");
-    w.extend(checkpoint::var_store_tensors(&t.disc_vs, "disc/"));
+    let mut w = checkpoint::var_store_tensors(&t.generator_vars(), "gen/");
+    w.extend(checkpoint::var_store_tensors(
+        &t.discriminator_vars(),
+        "disc/",
+    ));
     w.into_iter().map(|(k, v)| (k, v.detach().copy())).collect()
 }
 
@@ -87,7 +90,7 @@ fn unrolling_changes_the_generator_gradient_but_not_the_d_step() {
     let su = u.train_step().unwrap();
     // Same D update (same data, same D parameters before it)...
     assert_eq!(sa.d_loss, su.d_loss);
-    let d = |t: &Trainer| checkpoint::var_store_tensors(&t.disc_vs, "");
+    let d = |t: &Trainer| checkpoint::var_store_tensors(&t.discriminator_vars(), "");
     let (da, du): (Vec<_>, Vec<_>) = (d(&a), d(&u));
     assert_eq!(max_diff(&da, &du), 0.0);
     // ...but G's gradient goes through three look-ahead D updates.
@@ -129,7 +132,7 @@ fn minibatch_features_widen_the_discriminator_head() {
         "discriminator.minibatch_discrimination={ kernels = 5, kernel_dim = 3 }",
         "discriminator.minibatch_std=true",
     ]);
-    let vars = t.disc_vs.variables();
+    let vars = t.discriminator_vars().variables();
     assert_eq!(vars["disc.out.weight"].size(), vec![1, 16 + 5 + 1]);
     assert_eq!(vars["disc.mbd.T"].size(), vec![16, 5, 3]);
 }
@@ -169,27 +172,29 @@ fn historical_averaging_changes_the_trajectory() {
 fn linear_lr_decay_reaches_zero_at_the_end() {
     let _g = lock();
     let mut t = trainer(&["train.lr_decay=linear", "train.steps=4"]);
-    let lr0 = t.opt_g.lr();
+    let lr0 = t.generator_optimizer().lr();
     steps(&mut t, 2); // the second step ran at scale 1 − 1/4
-    assert!((t.opt_g.lr() - lr0 * 0.75).abs() < 1e-12);
-    assert!((t.opt_d.lr() - t.config.optim.discriminator.lr * 0.75).abs() < 1e-12);
+    assert!((t.generator_optimizer().lr() - lr0 * 0.75).abs() < 1e-12);
+    assert!(
+        (t.discriminator_optimizer().lr() - t.config().optim.discriminator.lr * 0.75).abs() < 1e-12
+    );
     steps(&mut t, 2);
-    assert!((t.opt_g.lr() - lr0 * 0.25).abs() < 1e-12);
+    assert!((t.generator_optimizer().lr() - lr0 * 0.25).abs() < 1e-12);
 }
 
 #[test]
 fn ema_weights_are_the_moving_average_and_used_for_sampling() {
     let _g = lock();
     let mut t = trainer(&["train.ema=0.5"]);
-    let w0 = checkpoint::var_store_tensors(&t.gen_vs, "");
+    let w0 = checkpoint::var_store_tensors(&t.generator_vars(), "");
     let w0: Vec<Tensor> = w0.iter().map(|(_, v)| v.detach().copy()).collect();
     t.train_step().unwrap();
-    let w1: Vec<Tensor> = checkpoint::var_store_tensors(&t.gen_vs, "")
+    let w1: Vec<Tensor> = checkpoint::var_store_tensors(&t.generator_vars(), "")
         .iter()
         .map(|(_, v)| v.detach().copy())
         .collect();
     let inside: Vec<Tensor> = t.with_sampling_weights(|| {
-        checkpoint::var_store_tensors(&t.gen_vs, "")
+        checkpoint::var_store_tensors(&t.generator_vars(), "")
             .iter()
             .map(|(_, v)| v.detach().copy())
             .collect()
@@ -199,7 +204,7 @@ fn ema_weights_are_the_moving_average_and_used_for_sampling() {
         assert!((e - expected).abs().max().double_value(&[]) < 1e-6);
     }
     // The trained weights are back afterwards.
-    let after = checkpoint::var_store_tensors(&t.gen_vs, "");
+    let after = checkpoint::var_store_tensors(&t.generator_vars(), "");
     for ((_, v), b) in after.iter().zip(&w1) {
         assert!(v.equal(b));
     }
@@ -212,9 +217,9 @@ fn ema_weights_are_the_moving_average_and_used_for_sampling() {
 fn resume_is_exact_with_every_stabilizer() {
     let _g = lock();
     let dir = tempfile::tempdir().unwrap();
+    // Simultaneous: the historical averages are refused in the unrolled look-ahead.
     let o = [
-        "train.schedule=unrolled",
-        "train.unrolled_steps=2",
+        "train.schedule=simultaneous",
         "train.ema=0.9",
         "train.historical_averaging=0.1",
         "train.lr_decay=linear",
@@ -231,7 +236,7 @@ fn resume_is_exact_with_every_stabilizer() {
         .save_checkpoint(&path, serde_json::Value::Null)
         .unwrap();
     let mut resumed = Trainer::resume(&path, Device::Cpu).unwrap();
-    assert_eq!(resumed.step, 3);
+    assert_eq!(resumed.step(), 3);
     steps(&mut resumed, 3);
     assert_eq!(max_diff(&weights(&full), &weights(&resumed)), 0.0);
     tch::manual_seed(1);
@@ -294,7 +299,11 @@ fn ring_run_writes_mode_metrics_and_scatter_plots() {
     let mut obs: Vec<Box<dyn Observer>> = vec![
         Box::new(MetricsLog::new(dir.path(), 5)),
         Box::new(Diagnostics::new(dir.path(), 5)),
-        Box::new(Snapshots2d::new(dir.path(), 10, t.config.data.toy.clone())),
+        Box::new(Snapshots2d::new(
+            dir.path(),
+            10,
+            t.config().data.toy.clone(),
+        )),
     ];
     t.run(&mut obs, &std::sync::atomic::AtomicBool::new(false))
         .unwrap();
@@ -389,7 +398,7 @@ lr = 2e-3
     )
     .unwrap();
     let mut t = Trainer::new(config, Device::Cpu).unwrap();
-    while t.step < t.config.train.steps {
+    while t.step() < t.config().train.steps {
         t.train_step().unwrap();
     }
     let r = toy_eval::evaluate_modes(&t, toy_eval::MODE_EVAL_SAMPLES)

@@ -140,7 +140,7 @@ fn train_one(config: ExperimentConfig, device: Device) -> Result<RunResult> {
     let seed = config.seed;
     let target = config.data.toy.as_ref().and_then(|t| t.mean_std_1d());
     let mut trainer = Trainer::new(config, device)?;
-    while trainer.step < trainer.config.train.steps {
+    while trainer.step() < trainer.config().train.steps {
         trainer.train_step()?;
     }
     let seconds = started.elapsed().as_secs_f64();
@@ -152,7 +152,7 @@ fn train_one(config: ExperimentConfig, device: Device) -> Result<RunResult> {
             r.reverse_kl,
         )
     });
-    let moments = match (trainer.source.sample_shape() == [1], target) {
+    let moments = match (trainer.sample_shape() == [1], target) {
         (true, Some((tm, ts))) => {
             tch::manual_seed(0);
             let (m, s) = observe::generator_moments_1d(&trainer, 100_000);

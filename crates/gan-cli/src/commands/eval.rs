@@ -19,7 +19,7 @@ pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
         bail!("--n must be at least 2, got {}", args.n);
     }
     let trainer = super::load_run(&args.run, cli_device, "cannot evaluate")?;
-    if trainer.config.data.toy.is_some() {
+    if trainer.config().data.toy.is_some() {
         super::eval_toy::run(&args, trainer)
     } else {
         super::eval_image::run(&args, trainer)

@@ -22,15 +22,15 @@ const MAX_REAL: i64 = 10_000;
 const AGREEMENT_PER_CLASS: i64 = 500;
 
 pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
-    let Some(spec) = trainer.config.data.dataset.clone() else {
+    let Some(spec) = trainer.config().data.dataset.clone() else {
         bail!("not an image run");
     };
     let mut report =
-        serde_json::json!({ "step": trainer.step, "variant": trainer.config.variant.name() });
+        serde_json::json!({ "step": trainer.step(), "variant": trainer.config().variant.name() });
     // The whole test split, when the semi-supervised error needs it; reused below as the
     // FID reference when it is within MAX_REAL, so the split is read once.
     let mut full_test = None;
-    if let Variant::SemiSupervised { labels, .. } = &trainer.config.variant {
+    if let Variant::SemiSupervised { labels, .. } = &trainer.config().variant {
         let test = image_metrics::reference_images(&spec, i64::MAX)?;
         let error = variant_eval::test_classification_error(&trainer, &test)?;
         println!(
@@ -48,7 +48,7 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
             return super::eval::publish_report(&args.run, &report);
         }
     }
-    let device = trainer.device;
+    let device = trainer.device();
     let path = image_metrics::classifier_path_for(&spec)?;
     let classifier = Classifier::load(&path, device).with_context(|| {
         format!(
@@ -79,11 +79,11 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
     report["n_real"] = scores.n_real.into();
     report["classifier"] = path.display().to_string().into();
     report["note"] = METRICS_NOTE.into();
-    if trainer.conditioning.label_classes().is_some() {
+    if trainer.conditioning().label_classes().is_some() {
         let a = variant_eval::class_agreement(&trainer, &classifier, AGREEMENT_PER_CLASS)?;
         report["class_agreement"] = serde_json::to_value(&a)?;
     }
-    if trainer.conditioning.categorical() > 0 {
+    if trainer.conditioning().categorical() > 0 {
         let a = variant_eval::infogan_alignment(&trainer, &classifier, &real, args.n.min(10_000))?;
         report["infogan_alignment"] = serde_json::to_value(&a)?;
     }

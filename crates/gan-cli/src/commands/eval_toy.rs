@@ -9,12 +9,12 @@ use gan_train::Trainer;
 use super::eval::EvalArgs;
 
 pub fn run(args: &EvalArgs, mut trainer: Trainer) -> Result<()> {
-    if trainer.source.sample_shape() == [2] {
+    if trainer.sample_shape() == [2] {
         return eval_2d(args, &trainer);
     }
     tch::manual_seed(0);
     let fake = trainer.sample(args.n)?.to_kind(Kind::Double);
-    let real = trainer.source.next_batch(args.n)?.x.to_kind(Kind::Double);
+    let real = trainer.draw_real(args.n)?.to_kind(Kind::Double);
     if fake.size()[1..] != [1] {
         bail!(
             "`gan eval` evaluates 1-D and 2-D toy runs; this run's samples have shape {:?}",
@@ -53,8 +53,8 @@ fn eval_2d(args: &EvalArgs, trainer: &Trainer) -> Result<()> {
         .ok_or_else(|| anyhow::anyhow!("this run's data has no known modes to evaluate"))?;
     let report = serde_json::json!({
         "samples": r.num_samples,
-        "step": trainer.step,
-        "ema": trainer.config.train.ema > 0.0,
+        "step": trainer.step(),
+        "ema": trainer.config().train.ema > 0.0,
         "modes_covered": r.modes_covered,
         "total_modes": r.total_modes,
         "high_quality": r.high_quality,

@@ -41,5 +41,39 @@ pub fn load_run(run: &Path, cli_device: Option<&str>, what: &str) -> Result<Trai
         .map(|c| c.train.device)
         .unwrap_or_else(|_| "auto".into());
     let device = resolve_device(cli_device, &config_device)?;
+    refuse_edited_config(run, &checkpoint.meta.config_toml, what)?;
     Ok(Trainer::from_checkpoint(checkpoint, &path, device)?)
+}
+
+/// A run continues with the config its checkpoint recorded. If the run directory's
+/// `config.toml` says otherwise (it was edited), that edit would be silently ignored and
+/// then overwritten, so refuse instead. `train.steps` may differ: `--resume --steps N`
+/// rewrites it before the next checkpoint records it.
+fn refuse_edited_config(run: &Path, checkpoint_toml: &str, what: &str) -> Result<()> {
+    let path = run.join("config.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(()); // no config.toml: nothing was edited
+    };
+    let saved = ExperimentConfig::from_toml_str(checkpoint_toml, &[]);
+    let edited = ExperimentConfig::from_toml_str(&text, &[]);
+    let same = match (saved, edited) {
+        (Ok(mut a), Ok(mut b)) => {
+            a.train.steps = 0;
+            b.train.steps = 0;
+            a == b
+        }
+        (_, Err(e)) => bail!(
+            "{what}: {} no longer parses ({e}); the run continues with the config its checkpoint recorded, so restore that file (or delete it: it is rewritten from the checkpoint)",
+            path.display()
+        ),
+        (Err(_), Ok(_)) => true, // the checkpoint's own config is checked when it is loaded
+    };
+    if !same {
+        bail!(
+            "{what}: {} was edited after the checkpoint was written. A run continues with the config its checkpoint recorded, so the edit would be ignored and then overwritten. Undo the edit (or delete the file), or start a new run from it: gan train --config {}",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -69,15 +69,15 @@ fn format_of(args: &SampleArgs) -> Result<SampleFormat> {
 pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
     let format = format_of(&args)?;
     let trainer = super::load_run(&args.run, cli_device, "cannot sample")?;
-    let is_image = gan_train::observe::is_image_shape(&trainer.source.sample_shape());
+    let is_image = gan_train::observe::is_image_shape(&trainer.sample_shape());
     let n = args.n.unwrap_or(if is_image { 64 } else { 2500 });
     if n < 1 {
         bail!("--n must be at least 1, got {n}");
     }
     tch::manual_seed(args.seed);
     let input = trainer
-        .conditioning
-        .draw(n, trainer.device, args.truncation, args.class)
+        .conditioning()
+        .draw(n, trainer.device(), args.truncation, args.class)
         .map_err(|e| match (args.class, e) {
             (Some(_), gan_train::TrainError::Config { key, reason }) if key == "class" => {
                 anyhow::anyhow!("--class: {reason}")
@@ -90,7 +90,7 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
         SampleFormat::Png => {
             if !is_image {
                 bail!("--format png needs an image run; this run's samples have shape {:?} (use csv or npy)",
-                    trainer.source.sample_shape());
+                    trainer.sample_shape());
             }
             let nrow = args.nrow.unwrap_or_else(|| default_nrow(n as usize));
             write_grid_png(&samples, nrow, &args.out)?;

@@ -100,13 +100,13 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
         Some(dir) => {
             let mut t = super::load_run(dir, cli_device, "cannot resume")?;
             if let Some(steps) = args.steps {
-                t.config.train.steps = steps;
+                t.set_total_steps(steps)?;
             }
             tracing::info!(
                 "resuming {} at step {} of {}",
                 dir.display(),
-                t.step,
-                t.config.train.steps
+                t.step(),
+                t.config().train.steps
             );
             (t, dir.clone())
         }
@@ -121,40 +121,40 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
         }
     };
     run_dir::ensure_writable_dir(&dir)?;
-    let resumed = args.resume.as_ref().map(|_| trainer.step);
+    let resumed = args.resume.as_ref().map(|_| trainer.step());
     let provenance = run_dir::Provenance::new(
-        gan_train::device::device_name(trainer.device),
-        trainer.config.seed,
+        gan_train::device::device_name(trainer.device()),
+        trainer.config().seed,
         resumed,
     );
-    run_dir::write_run_files(&dir, &trainer.config, &provenance)?;
+    run_dir::write_run_files(&dir, &trainer.config(), &provenance)?;
     tracing::info!(
         "training `{}` on {} for {} steps -> {}",
-        trainer.config.name,
+        trainer.config().name,
         provenance.device,
-        trainer.config.train.steps,
+        trainer.config().train.steps,
         dir.display()
     );
 
-    let log = trainer.config.log.clone();
+    let log = trainer.config().log.clone();
     let mut observers: Vec<Box<dyn Observer>> = vec![
         Box::new(observe::MetricsLog::new(&dir, log.every)),
         Box::new(observe::Diagnostics::new(&dir, log.every)),
         Box::new(observe::Snapshots1d::new(
             &dir,
             log.snapshot_every,
-            trainer.config.data.toy.clone(),
+            trainer.config().data.toy.clone(),
         )),
         Box::new(observe::Snapshots2d::new(
             &dir,
             log.snapshot_every,
-            trainer.config.data.toy.clone(),
+            trainer.config().data.toy.clone(),
         )),
         Box::new(observe::SampleGrid::new(&dir, log.samples_every)),
         Box::new(observe::FidLog::new(&dir, log.fid_every, log.fid_samples)),
         Box::new(observe::Checkpointer::new(&dir, log.checkpoint_every)),
         Box::new(observe::Progress::new(
-            trainer.config.train.steps,
+            trainer.config().train.steps,
             log.every,
             quiet,
         )),
@@ -184,22 +184,24 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
 /// Print (and save as `summary.json`) how the generator ended up.
 fn summarise(trainer: &Trainer, dir: &Path, seconds: f64) -> Result<()> {
     let mut summary = serde_json::json!({
-        "name": trainer.config.name,
-        "steps": trainer.step,
+        "name": trainer.config().name,
+        "steps": trainer.step(),
         "seconds": seconds,
-        "seed": trainer.config.seed,
+        "seed": trainer.config().seed,
     });
     println!(
         "trained `{}`: {} steps in {:.1} s",
-        trainer.config.name, trainer.step, seconds
+        trainer.config().name,
+        trainer.step(),
+        seconds
     );
     let target = trainer
-        .config
+        .config()
         .data
         .toy
         .as_ref()
         .and_then(|t| t.mean_std_1d());
-    if trainer.source.sample_shape() == [1] {
+    if trainer.sample_shape() == [1] {
         let (mean, std) = observe::generator_moments_1d(trainer, 100_000);
         summary["learned_mean"] = mean.into();
         summary["learned_std"] = std.into();

@@ -25,11 +25,16 @@ pub enum LossKind {
     Wasserstein,
     /// Energy-based GAN with a margin (Zhao et al. 2017).
     EnergyMargin,
+    /// Relativistic average GAN (RaSGAN, Jolicoeur-Martineau 2018): each player's loss
+    /// compares a sample's logit with the mean logit of the other batch, so the
+    /// generator's loss needs the scores of real samples too
+    /// ([`LossKind::g_needs_real_scores`]).
+    RelativisticAverage,
 }
 
 impl LossKind {
     /// Every kind, in declaration order.
-    pub const ALL: [LossKind; 7] = [
+    pub const ALL: [LossKind; 8] = [
         LossKind::Minimax,
         LossKind::NonSaturating,
         LossKind::MaxLikelihood,
@@ -37,6 +42,7 @@ impl LossKind {
         LossKind::Hinge,
         LossKind::Wasserstein,
         LossKind::EnergyMargin,
+        LossKind::RelativisticAverage,
     ];
 
     /// The `snake_case` name used in configs and by serde.
@@ -49,6 +55,7 @@ impl LossKind {
             LossKind::Hinge => "hinge",
             LossKind::Wasserstein => "wasserstein",
             LossKind::EnergyMargin => "energy_margin",
+            LossKind::RelativisticAverage => "relativistic_average",
         }
     }
 
@@ -59,6 +66,14 @@ impl LossKind {
             self,
             LossKind::Minimax | LossKind::NonSaturating | LossKind::MaxLikelihood
         )
+    }
+}
+
+impl LossKind {
+    /// Whether the generator's loss depends on D's scores of real samples as well as of
+    /// generated ones (the relativistic games).
+    pub fn g_needs_real_scores(self) -> bool {
+        matches!(self, LossKind::RelativisticAverage)
     }
 }
 

@@ -8,12 +8,34 @@
 //! - least squares: a raw output, with targets 1 (real) and 0 (fake); G targets 1.
 //! - hinge, wasserstein: a critic value, higher = more real.
 //! - energy margin (EBGAN): an **energy** ≥ 0, lower = more real.
+//! - relativistic average: a logit read relative to the other batch's mean logit.
+//!
+//! A generator loss takes the scores of real samples as well as of fakes
+//! ([`AdversarialLoss::g_loss`]): most games ignore them, the relativistic ones need
+//! them ([`LossKind::g_needs_real_scores`]), so a trainer computes them only then.
+//!
+//! ```
+//! use gan_core::{AdversarialLoss, LossKind};
+//! use tch::Tensor;
+//!
+//! let real = Tensor::from_slice(&[2.0f32, 1.5]);
+//! let fake = Tensor::from_slice(&[-1.0f32, 0.5]);
+//! let hinge = AdversarialLoss::new(LossKind::Hinge);
+//! // mean(relu(1 − r)) + mean(relu(1 + f)) = 0 + (0 + 1.5) / 2
+//! assert!((hinge.d_loss(&real, &fake).double_value(&[]) - 0.75).abs() < 1e-6);
+//! let ragan = AdversarialLoss::new(LossKind::RelativisticAverage);
+//! assert!(ragan.g_loss(&fake, None).is_err(), "RaGAN's G loss needs the real scores");
+//! let g = ragan.g_loss(&fake, Some(&real)).unwrap();
+//! assert!(g.double_value(&[]) > 0.0);
+//! ```
 
 pub mod functions;
 mod kind;
+pub mod relativistic;
 
 pub use functions::*;
 pub use kind::LossKind;
+pub use relativistic::{relativistic_average_d_loss, relativistic_average_g_loss};
 
 use crate::error::{CoreError, Result};
 use serde::{Deserialize, Serialize};
@@ -23,6 +45,8 @@ use tch::Tensor;
 ///
 /// `real_target` and `flip_prob` only affect the BCE family's discriminator loss
 /// ([`LossKind::is_bce_family`]); `margin` only affects [`LossKind::EnergyMargin`].
+/// [`validate`](Self::validate) refuses an option set away from its default for a game
+/// it does not affect, so no accepted option is silently ignored.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdversarialLoss {
@@ -37,6 +61,9 @@ pub struct AdversarialLoss {
     /// (in [0, 0.5); default 0.0).
     pub flip_prob: f64,
 }
+
+/// What the BCE-only options apply to, for error messages.
+const BCE_FAMILY: &str = "minimax, non_saturating, max_likelihood";
 
 impl Default for AdversarialLoss {
     fn default() -> Self {
@@ -83,6 +110,26 @@ impl AdversarialLoss {
                 expected: "a finite value > 0",
             });
         }
+        let default = AdversarialLoss::default();
+        let unused = |field: &'static str, value: f64, applies_to: &'static str| {
+            Err(CoreError::UnusedOption {
+                field,
+                value,
+                kind: self.kind.name(),
+                applies_to,
+            })
+        };
+        if !self.kind.is_bce_family() {
+            if self.real_target != default.real_target {
+                return unused("real_target", self.real_target, BCE_FAMILY);
+            }
+            if self.flip_prob != default.flip_prob {
+                return unused("flip_prob", self.flip_prob, BCE_FAMILY);
+            }
+        }
+        if self.kind != LossKind::EnergyMargin && self.margin != default.margin {
+            return unused("margin", self.margin, "energy_margin");
+        }
         Ok(())
     }
 
@@ -98,19 +145,29 @@ impl AdversarialLoss {
             LossKind::Hinge => hinge_d_loss(real, fake),
             LossKind::Wasserstein => wasserstein_d_loss(real, fake),
             LossKind::EnergyMargin => energy_margin_d_loss(real, fake, self.margin),
+            LossKind::RelativisticAverage => relativistic_average_d_loss(real, fake),
         }
     }
 
-    /// The generator's loss (a scalar mean) from the discriminator's scores on fakes.
-    pub fn g_loss(&self, fake: &Tensor) -> Tensor {
-        match self.kind {
+    /// The generator's loss (a scalar mean) from the discriminator's scores on fakes and,
+    /// for the games that need them ([`LossKind::g_needs_real_scores`]), on real samples.
+    /// Errors if such a game is given no real scores; other games ignore them.
+    pub fn g_loss(&self, fake: &Tensor, real: Option<&Tensor>) -> Result<Tensor> {
+        Ok(match self.kind {
             LossKind::Minimax => minimax_g_loss(fake),
             LossKind::NonSaturating => non_saturating_g_loss(fake),
             LossKind::MaxLikelihood => max_likelihood_g_loss(fake),
             LossKind::LeastSquares => least_squares_g_loss(fake),
             LossKind::Hinge | LossKind::Wasserstein => critic_g_loss(fake),
             LossKind::EnergyMargin => energy_g_loss(fake),
-        }
+            LossKind::RelativisticAverage => {
+                let real = real.ok_or_else(|| CoreError::InvalidInput {
+                    what: "relativistic_average generator loss",
+                    reason: "needs the discriminator's scores on real samples".into(),
+                })?;
+                relativistic_average_g_loss(real, fake)
+            }
+        })
     }
 }
 
@@ -189,6 +246,14 @@ mod tests {
             ),
         ];
         for (loss, field) in cases {
+            let loss = AdversarialLoss {
+                kind: if field == "margin" {
+                    LossKind::EnergyMargin
+                } else {
+                    loss.kind
+                },
+                ..loss
+            };
             let err = loss.validate().unwrap_err();
             assert!(matches!(err, CoreError::InvalidParameter { field: f, .. } if f == field));
             assert!(err.to_string().contains(field));
@@ -226,10 +291,52 @@ mod tests {
                 LossKind::Hinge => (hinge_d_loss(&r, &f), critic_g_loss(&f)),
                 LossKind::Wasserstein => (wasserstein_d_loss(&r, &f), critic_g_loss(&f)),
                 LossKind::EnergyMargin => (energy_margin_d_loss(&r, &f, 0.5), energy_g_loss(&f)),
+                LossKind::RelativisticAverage => (
+                    relativistic_average_d_loss(&r, &f),
+                    relativistic_average_g_loss(&r, &f),
+                ),
+            };
+            let loss = AdversarialLoss {
+                margin: if kind == LossKind::EnergyMargin {
+                    0.5
+                } else {
+                    1.0
+                },
+                ..loss
             };
             eq(loss.d_loss(&r, &f), d);
-            eq(loss.g_loss(&f), g);
+            eq(loss.g_loss(&f, Some(&r)).unwrap(), g);
         }
+    }
+
+    #[test]
+    fn options_of_other_games_are_refused_by_name() {
+        let cases = [
+            (LossKind::Hinge, "real_target", 0.9),
+            (LossKind::Wasserstein, "flip_prob", 0.1),
+            (LossKind::LeastSquares, "real_target", 0.9),
+            (LossKind::RelativisticAverage, "flip_prob", 0.1),
+            (LossKind::NonSaturating, "margin", 2.0),
+            (LossKind::Hinge, "margin", 2.0),
+        ];
+        for (kind, field, value) in cases {
+            let mut loss = AdversarialLoss::new(kind);
+            match field {
+                "real_target" => loss.real_target = value,
+                "flip_prob" => loss.flip_prob = value,
+                _ => loss.margin = value,
+            }
+            let msg = loss.validate().unwrap_err().to_string();
+            assert!(msg.contains(field) && msg.contains(kind.name()), "{msg}");
+        }
+        // The same options are accepted where they apply.
+        let mut ok = AdversarialLoss::new(LossKind::Minimax);
+        ok.real_target = 0.9;
+        ok.flip_prob = 0.1;
+        ok.validate().unwrap();
+        let mut eb = AdversarialLoss::new(LossKind::EnergyMargin);
+        eb.margin = 2.0;
+        eb.validate().unwrap();
     }
 
     #[test]

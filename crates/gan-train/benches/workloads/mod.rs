@@ -37,8 +37,9 @@ use std::time::Instant;
 
 use gan_data::{ImageDataset, ShuffledLoader, Source};
 use gan_models::{init_dcgan_weights, to_channels_last, DcganConfig};
+use gan_train::experiment::Parts;
 use gan_train::observe::{self, Observer};
-use gan_train::{ExperimentConfig, Optimizer, StepStats, TrainError, Trainer};
+use gan_train::{ExperimentConfig, StepStats, TrainError, Trainer};
 use tch::nn::{self, Module, ModuleT, OptimizerConfig as _};
 use tch::{Device, Kind, Tensor};
 
@@ -276,8 +277,7 @@ pub fn config_toml(workload: Workload, threads: i32, data_dir: &Path) -> String 
 
 /// A [`Trainer`] for `workload`. The 32×32 DCGAN is built from its config over a synthetic
 /// CIFAR-10 on disk; the 64×64 one (no 64×64 dataset is wired to configs yet) from the same
-/// config with networks, optimizers and source swapped for 64×64 ones through the
-/// trainer's public fields.
+/// config over 64×64 networks and a 64×64 source built here ([`Trainer::from_parts`]).
 pub fn build_trainer(
     workload: Workload,
     device: Device,
@@ -288,29 +288,30 @@ pub fn build_trainer(
         write_synthetic_cifar(scratch)?;
     }
     let config = ExperimentConfig::from_toml_str(&config_toml(workload, threads, scratch), &[])?;
-    let mut t = Trainer::new(config, device)?;
-    if workload.image_size() == 64 && workload != Workload::ToyMlp {
-        let cfg = DcganConfig::new(3, 64);
-        tch::manual_seed(SEED as i64);
-        let gen_vs = nn::VarStore::new(device);
-        let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
-        init_dcgan_weights(&gen_vs);
-        let disc_vs = nn::VarStore::new(device);
-        let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
-        init_dcgan_weights(&disc_vs);
-        if t.config.train.channels_last {
-            to_channels_last(&gen_vs);
-            to_channels_last(&disc_vs);
-        }
-        t.opt_g = Optimizer::new(&t.config.optim.generator, gen_vs.trainable_variables());
-        t.opt_d = Optimizer::new(&t.config.optim.discriminator, disc_vs.trainable_variables());
-        t.generator = Box::new(g);
-        t.discriminator = Box::new(d);
-        t.gen_vs = gen_vs;
-        t.disc_vs = disc_vs;
-        t.source = Box::new(ShuffledLoader::new(synthetic_images(64)?, SEED, true)?);
+    if workload.image_size() != 64 || workload == Workload::ToyMlp {
+        return Ok(Trainer::new(config, device)?);
     }
-    Ok(t)
+    let cfg = DcganConfig::new(3, 64);
+    tch::manual_seed(SEED as i64);
+    let gen_vs = nn::VarStore::new(device);
+    let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
+    init_dcgan_weights(&gen_vs);
+    let disc_vs = nn::VarStore::new(device);
+    let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
+    init_dcgan_weights(&disc_vs);
+    if config.train.channels_last {
+        to_channels_last(&gen_vs);
+        to_channels_last(&disc_vs);
+    }
+    let parts = Parts {
+        gen_vs,
+        disc_vs,
+        generator: Box::new(g),
+        discriminator: Box::new(d),
+        source: Box::new(ShuffledLoader::new(synthetic_images(64)?, SEED, true)?),
+        member: Box::new(gan_train::family::Unconditional),
+    };
+    Ok(Trainer::from_parts(config, device, parts)?)
 }
 
 /// `Trainer::train_step`, nothing else.
@@ -366,9 +367,9 @@ impl TrainerLoop {
 impl Runner for TrainerLoop {
     fn run(&mut self, n: u64) -> BenchResult<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let log = self.trainer.config.log.clone();
-        let steps = self.trainer.step + n;
-        self.trainer.config.train.steps = steps;
+        let log = self.trainer.config().log.clone();
+        let steps = self.trainer.step() + n;
+        self.trainer.set_total_steps(steps)?;
         self.end_seconds.set(0.0);
         self.checkpoint_seconds.set(0.0);
         let end = |o: Box<dyn Observer>| -> Box<dyn Observer> {
@@ -394,7 +395,7 @@ impl Runner for TrainerLoop {
             ("checkpoint_seconds", checkpoint),
             (
                 "checkpoint_every",
-                self.trainer.config.log.checkpoint_every as f64,
+                self.trainer.config().log.checkpoint_every as f64,
             ),
         ]
     }

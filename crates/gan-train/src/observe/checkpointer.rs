@@ -31,7 +31,7 @@ impl Checkpointer {
 
 impl Observer for Checkpointer {
     fn on_step(&mut self, trainer: &Trainer, s: &StepStats) -> Result<()> {
-        if self.every > 0 && s.step % self.every == 0 && s.step != trainer.config.train.steps {
+        if self.every > 0 && s.step % self.every == 0 && s.step != trainer.config().train.steps {
             trainer.save_checkpoint(&self.path, serde_json::Value::Null)?;
         }
         Ok(())

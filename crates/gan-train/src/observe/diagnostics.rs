@@ -71,10 +71,10 @@ impl Diagnostics {
     /// long time, i.e. the generator overpowers it.
     fn check_imbalance(&mut self, trainer: &Trainer, s: &StepStats) {
         // Every loss but the energy margin scores real data higher.
-        if trainer.loss.kind == LossKind::EnergyMargin {
+        if trainer.loss().kind == LossKind::EnergyMargin {
             return;
         }
-        let margin = match trainer.loss.kind {
+        let margin = match trainer.loss().kind {
             LossKind::Minimax | LossKind::NonSaturating | LossKind::MaxLikelihood => 0.1,
             _ => 0.1 * (s.d_real.abs() + s.d_fake.abs()).max(1e-3),
         };
@@ -135,7 +135,7 @@ impl Observer for Diagnostics {
             return Ok(());
         }
         let logit_loss = matches!(
-            trainer.loss.kind,
+            trainer.loss().kind,
             LossKind::Minimax | LossKind::NonSaturating | LossKind::MaxLikelihood
         );
         // D saturation: D is certain every fake is fake, so the minimax generator's
@@ -147,7 +147,7 @@ impl Observer for Diagnostics {
         }
         if self.saturated_for >= PATIENCE && !self.warned_saturation {
             self.warned_saturation = true;
-            let remedy = if trainer.loss.kind == LossKind::Minimax {
+            let remedy = if trainer.loss().kind == LossKind::Minimax {
                 "the minimax generator loss has vanishing gradients here; switch to loss.kind = \"non_saturating\""
             } else {
                 "lower the discriminator's learning rate or capacity, add one-sided label smoothing (loss.real_target = 0.9), or use a gradient penalty"

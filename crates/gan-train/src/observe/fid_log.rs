@@ -51,7 +51,7 @@ impl FidLog {
             return Ok(());
         };
         // The same noise at every measurement, independent of the training stream.
-        tch::manual_seed(rng::derived_seed(trainer.config.seed, "fid") as i64 >> 1);
+        tch::manual_seed(rng::derived_seed(trainer.config().seed, "fid") as i64 >> 1);
         let x = trainer.sample(self.samples)?;
         let fid = image_metrics::fid(classifier, reference, &x)?;
         tracing::info!("step {step}: FID (gan-rs classifier) {fid:.3}");
@@ -75,14 +75,14 @@ impl FidLog {
 
 impl Observer for FidLog {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
-        let Some(spec) = &trainer.config.data.dataset else {
+        let Some(spec) = &trainer.config().data.dataset else {
             return Ok(());
         };
         if self.every == 0 {
             return Ok(());
         }
         let path = image_metrics::classifier_path_for(spec)?;
-        let classifier = match Classifier::load(&path, trainer.device) {
+        let classifier = match Classifier::load(&path, trainer.device()) {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(
@@ -95,7 +95,7 @@ impl Observer for FidLog {
         let real = image_metrics::reference_images(spec, REFERENCE_IMAGES)?;
         let reference = RealReference::new(&classifier, &real.images)?;
         self.state = Some((classifier, reference));
-        if trainer.step == 0 {
+        if trainer.step() == 0 {
             self.measure(trainer, 0)?;
         }
         Ok(())
@@ -114,8 +114,8 @@ impl Observer for FidLog {
         {
             return Ok(());
         }
-        if self.points.last().map(|p| p.0 as u64) != Some(trainer.step) {
-            self.measure(trainer, trainer.step)?;
+        if self.points.last().map(|p| p.0 as u64) != Some(trainer.step()) {
+            self.measure(trainer, trainer.step())?;
         }
         if self.points.len() > 1 {
             plot::line_chart(

@@ -85,7 +85,7 @@ impl MetricsLog {
 
 /// Mean and std of `n` generator samples when the data is 1-D (else NaN, NaN).
 pub fn generator_moments_1d(trainer: &Trainer, n: i64) -> (f64, f64) {
-    if trainer.source.sample_shape() != [1] {
+    if trainer.sample_shape() != [1] {
         return (f64::NAN, f64::NAN);
     }
     let Ok(s) = trainer.sample(n) else {
@@ -100,7 +100,7 @@ pub fn generator_moments_1d(trainer: &Trainer, n: i64) -> (f64, f64) {
 
 impl Observer for MetricsLog {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
-        self.truncate_after(trainer.step)?;
+        self.truncate_after(trainer.step())?;
         // A file without its header (e.g. killed right after creating it) starts over.
         let fresh = std::fs::metadata(&self.path).map_or(true, |m| m.len() == 0);
         let file = OpenOptions::new()
@@ -119,7 +119,7 @@ impl Observer for MetricsLog {
     }
 
     fn on_step(&mut self, trainer: &Trainer, s: &StepStats) -> Result<()> {
-        if s.step % self.every != 0 && s.step != trainer.config.train.steps {
+        if s.step % self.every != 0 && s.step != trainer.config().train.steps {
             return Ok(());
         }
         let (g_mean, g_std) = generator_moments_1d(trainer, MOMENT_SAMPLES);

@@ -36,7 +36,7 @@ impl Progress {
 
 impl Observer for Progress {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
-        self.bar.set_position(trainer.step);
+        self.bar.set_position(trainer.step());
         self.bar.reset_eta();
         Ok(())
     }
@@ -53,7 +53,7 @@ impl Observer for Progress {
     }
 
     fn on_end(&mut self, trainer: &Trainer, _error: Option<&TrainError>) -> Result<()> {
-        self.bar.set_position(trainer.step);
+        self.bar.set_position(trainer.step());
         self.bar.finish();
         Ok(())
     }

@@ -50,10 +50,10 @@ impl SampleGrid {
 
     /// InfoGAN latent traversals, one grid per continuous code.
     fn render_traversals(&self, trainer: &Trainer) -> Result<()> {
-        let c = &trainer.conditioning;
+        let c = &trainer.conditioning();
         for code in 0..c.continuous() {
-            tch::manual_seed(rng::derived_seed(trainer.config.seed, "traversal") as i64 >> 1);
-            let (input, _) = c.traversal_grid(code, GRID_COLUMNS, trainer.device)?;
+            tch::manual_seed(rng::derived_seed(trainer.config().seed, "traversal") as i64 >> 1);
+            let (input, _) = c.traversal_grid(code, GRID_COLUMNS, trainer.device())?;
             write_grid_png(
                 &trainer.sample_from(&input),
                 GRID_COLUMNS as usize,
@@ -71,20 +71,20 @@ pub fn is_image_shape(shape: &[i64]) -> bool {
 
 impl Observer for SampleGrid {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
-        if !is_image_shape(&trainer.source.sample_shape()) {
+        if !is_image_shape(&trainer.sample_shape()) {
             return Ok(());
         }
         // A fixed seed of its own, so the grid noise never depends on the step.
-        tch::manual_seed(rng::derived_seed(trainer.config.seed, "sample_grid") as i64 >> 1);
-        let c = &trainer.conditioning;
-        self.fixed = Some(match c.class_grid(GRID_COLUMNS, trainer.device) {
+        tch::manual_seed(rng::derived_seed(trainer.config().seed, "sample_grid") as i64 >> 1);
+        let c = &trainer.conditioning();
+        self.fixed = Some(match c.class_grid(GRID_COLUMNS, trainer.device()) {
             Some(input) => (input, GRID_COLUMNS as usize),
             None => (
-                c.draw(GRID_SAMPLES, trainer.device, None, None)?,
+                c.draw(GRID_SAMPLES, trainer.device(), None, None)?,
                 default_nrow(GRID_SAMPLES as usize),
             ),
         });
-        if self.every > 0 && trainer.step == 0 {
+        if self.every > 0 && trainer.step() == 0 {
             self.render(trainer, "step_000000.png")?;
         }
         Ok(())

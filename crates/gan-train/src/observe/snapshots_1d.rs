@@ -87,7 +87,7 @@ fn grid_for(toy: &ToyConfig) -> Vec<f64> {
 impl Observer for Snapshots1d {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
         if self.toy.is_some() && self.every > 0 {
-            self.frames.push(self.frame(trainer, trainer.step));
+            self.frames.push(self.frame(trainer, trainer.step()));
         }
         Ok(())
     }
@@ -105,7 +105,7 @@ impl Observer for Snapshots1d {
         {
             return Ok(());
         }
-        let last = self.frame(trainer, trainer.step);
+        let last = self.frame(trainer, trainer.step());
         plot::density_png(&self.dir.join("density.png"), &last)?;
         if self.frames.last().map(|f| f.step) != Some(last.step) {
             self.frames.push(last);

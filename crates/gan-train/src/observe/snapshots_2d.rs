@@ -70,7 +70,7 @@ impl Snapshots2d {
 impl Observer for Snapshots2d {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
         if self.active() && self.every > 0 {
-            self.frames.push(Self::frame(trainer, trainer.step));
+            self.frames.push(Self::frame(trainer, trainer.step()));
         }
         Ok(())
     }
@@ -88,8 +88,8 @@ impl Observer for Snapshots2d {
         {
             return Ok(());
         }
-        if self.frames.last().map(|f| f.step) != Some(trainer.step) {
-            self.frames.push(Self::frame(trainer, trainer.step));
+        if self.frames.last().map(|f| f.step) != Some(trainer.step()) {
+            self.frames.push(Self::frame(trainer, trainer.step()));
         }
         scatter_grid_png(&self.dir.join("scatter.png"), &self.frames, &self.centers)?;
         scatter_gif(

@@ -1,0 +1,145 @@
+//! What a checkpoint holds of a trainer, and how a trainer is rebuilt from one. Each
+//! stateful part saves and restores its own tensors: the networks (`gen/`, `disc/`), the
+//! optimizers (`opt_g/`, `opt_d/`), the EMA (`ema/`), the historical averages (`ha_g/`,
+//! `ha_d/`), and the data sources' cursors (metadata).
+
+use std::path::Path;
+
+use tch::{Device, Tensor};
+
+use gan_core::HistoricalAverage;
+
+use super::Trainer;
+use crate::checkpoint::{self, CheckpointMeta};
+use crate::config::ExperimentConfig;
+use crate::error::{Result, TrainError};
+
+impl Trainer {
+    /// Like [`resume`](Self::resume), from a checkpoint already read from `path` (which
+    /// error messages name).
+    pub fn from_checkpoint(
+        ck: checkpoint::Checkpoint,
+        path: &Path,
+        device: Device,
+    ) -> Result<Self> {
+        let config = ExperimentConfig::from_toml_str(&ck.meta.config_toml, &[]).map_err(|e| {
+            TrainError::Checkpoint {
+                path: path.to_path_buf(),
+                reason: format!("its config no longer parses: {e}"),
+            }
+        })?;
+        let mut t = Trainer::new(config, device)?;
+        checkpoint::load_var_store(&t.gen_vs, &ck.with_prefix("gen/"), path, "generator")?;
+        checkpoint::load_var_store(&t.disc_vs, &ck.with_prefix("disc/"), path, "discriminator")?;
+        let with_path = |e: TrainError| match e {
+            TrainError::Checkpoint { reason, .. } => TrainError::Checkpoint {
+                path: path.to_path_buf(),
+                reason,
+            },
+            other => other,
+        };
+        let opt_g_state = ck.with_prefix("opt_g/");
+        t.opt_g
+            .load_state(ck.meta.opt_g_steps, &|k| {
+                opt_g_state.get(k).map(|x| x.to_device(device))
+            })
+            .map_err(with_path)?;
+        let opt_d_state = ck.with_prefix("opt_d/");
+        t.opt_d
+            .load_state(ck.meta.opt_d_steps, &|k| {
+                opt_d_state.get(k).map(|x| x.to_device(device))
+            })
+            .map_err(with_path)?;
+        t.source.restore(&ck.meta.source_state)?;
+        if let Some(state) = &ck.meta.labeled_source_state {
+            t.member.restore_source(state)?;
+        }
+        t.step = ck.meta.step;
+        t.restore_stabilizers(&ck).map_err(with_path)?;
+        Ok(t)
+    }
+
+    /// Restore the EMA weights and historical averages saved by [`Self::save_checkpoint`].
+    fn restore_stabilizers(&mut self, ck: &checkpoint::Checkpoint) -> Result<()> {
+        let missing = |what: String| TrainError::Checkpoint {
+            path: Default::default(),
+            reason: format!("{what} is missing (was the config changed?)"),
+        };
+        if let Some(ema) = self.ema.as_mut() {
+            ema.load_state(ck)?;
+        }
+        if let Some((g, d)) = self.history.as_mut() {
+            for (prefix, ha) in [("ha_g", g), ("ha_d", d)] {
+                let count = ck
+                    .tensor(&format!("{prefix}/count"))
+                    .ok_or_else(|| missing(format!("historical average `{prefix}/count`")))?
+                    .int64_value(&[0]);
+                let count = u64::try_from(count).map_err(|_| missing(format!("{prefix}/count")))?;
+                let means = (0..ck
+                    .with_prefix(&format!("{prefix}/"))
+                    .len()
+                    .saturating_sub(1))
+                    .map(|i| {
+                        ck.tensor(&format!("{prefix}/{i}"))
+                            .map(|t| t.to_device(self.device))
+                            .ok_or_else(|| missing(format!("historical average `{prefix}/{i}`")))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                *ha = HistoricalAverage::from_state(count, means)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checkpoint tensors of the EMA weights and historical averages.
+    fn stabilizer_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        if let Some(ema) = &self.ema {
+            out.extend(ema.state_tensors());
+        }
+        if let Some((g, d)) = &self.history {
+            for (prefix, ha) in [("ha_g", g), ("ha_d", d)] {
+                let (count, means) = ha.state();
+                out.push((
+                    format!("{prefix}/count"),
+                    Tensor::from_slice(&[count as i64]),
+                ));
+                for (i, m) in means.into_iter().enumerate() {
+                    out.push((format!("{prefix}/{i}"), m));
+                }
+            }
+        }
+        out
+    }
+
+    /// Write a checkpoint of the current state to `path` (atomically).
+    pub fn save_checkpoint(&self, path: &Path, extra: serde_json::Value) -> Result<()> {
+        let mut tensors = checkpoint::var_store_tensors(&self.gen_vs, "gen/");
+        tensors.extend(checkpoint::var_store_tensors(&self.disc_vs, "disc/"));
+        tensors.extend(
+            self.opt_g
+                .state_tensors()
+                .into_iter()
+                .map(|(k, t)| (format!("opt_g/{k}"), t)),
+        );
+        tensors.extend(
+            self.opt_d
+                .state_tensors()
+                .into_iter()
+                .map(|(k, t)| (format!("opt_d/{k}"), t)),
+        );
+        tensors.extend(self.stabilizer_tensors());
+        let meta = CheckpointMeta {
+            format_version: checkpoint::FORMAT_VERSION,
+            step: self.step,
+            seed: self.config.seed,
+            source_state: self.source.state(),
+            labeled_source_state: self.member.source_state(),
+            opt_g_steps: self.opt_g.steps(),
+            opt_d_steps: self.opt_d.steps(),
+            config_toml: self.config.to_toml(),
+            extra,
+        };
+        checkpoint::save(path, &tensors, &meta)
+    }
+}

@@ -1,0 +1,280 @@
+//! What `cargo xtask bench` shows and saves: the markdown tables (`results.md`, printed
+//! too) and `results.json` (serde), from the summary rows and the records.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::record::Record;
+use super::summary::Row;
+use super::BenchArgs;
+
+pub fn fmt_rss(v: Option<f64>) -> String {
+    v.map_or("—".into(), |m| format!("{m:.0} MiB"))
+}
+
+fn fmt_sps(v: Option<f64>, batch: f64) -> String {
+    v.map_or("—".into(), |s| format!("{s:.2} ({:.0})", s * batch))
+}
+
+fn fmt_opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or("—".into(), f)
+}
+
+/// The main table: gan-rs and PyTorch side by side, ratios, overheads and peak RSS.
+pub fn markdown(rows: &[Row], args: &BenchArgs, rounds: u32) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "device: {}, rounds: {rounds}{}; steps/s (images/s), medians over rounds",
+        args.device.as_str(),
+        if args.quick {
+            " (--quick: not a measurement)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| workload | threads | gan-rs Trainer | gan-rs Trainer+observers | plain tch | PyTorch eager | Trainer / PyTorch | plain / PyTorch | loop overhead (defaults) | loop overhead (window) | Trainer overhead vs plain | peak RSS gan-rs | peak RSS PyTorch |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let b = r.batch_images;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.workload,
+            r.threads,
+            fmt_sps(r.trainer, b),
+            fmt_sps(r.lp, b),
+            fmt_sps(r.plain, b),
+            fmt_sps(r.pytorch, b),
+            fmt_opt(r.ratio(), |x| format!("{x:.2}×")),
+            fmt_opt(r.plain_ratio(), |x| format!("{x:.2}×")),
+            fmt_opt(r.loop_default_overhead_pct(), |x| format!("{x:+.1}%")),
+            fmt_opt(r.loop_overhead_pct(), |x| format!("{x:+.1}%")),
+            fmt_opt(r.trainer_overhead_pct(), |x| format!("{x:+.1}%")),
+            fmt_rss(r.rss_gan),
+            fmt_rss(r.rss_torch),
+        );
+    }
+    let checkpoints: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(format!(
+                "{} {:.3} s every {} steps",
+                r.workload, r.checkpoint_s?, r.checkpoint_every?
+            ))
+        })
+        .collect();
+    if !checkpoints.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nloop overhead (defaults): observers over the window without the run's end, plus one \
+             checkpoint write per interval ({}); (window): as measured, the run's end included once.",
+            checkpoints.join(", ")
+        );
+    }
+    s
+}
+
+/// The `--variants` table: each side with and without gan-rs's malloc thresholds, and
+/// PyTorch written as the Trainer runs.
+pub fn variants_markdown(rows: &[Row]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nvariants, steps/s (medians): malloc \"retain\" = gan-rs's thresholds (mmap 32 MiB, trim 1 GiB), \"default\" = glibc's; \
+         PyTorch tuned = fused Adam, D frozen during G's step, no graph for G in D's step, channels-last, retain\n"
+    );
+    let _ = writeln!(
+        s,
+        "| workload | threads | Trainer (retain) | Trainer (default) | PyTorch (default) | PyTorch (retain) | PyTorch tuned | Trainer / PyTorch, both default | both retain | Trainer / PyTorch tuned |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows.iter().filter(|r| r.trainer_system_malloc.is_some()) {
+        let ratio = |a: Option<f64>, b: Option<f64>| {
+            fmt_opt(a.zip(b).map(|(a, b)| a / b), |x| format!("{x:.2}×"))
+        };
+        let sps = |v: Option<f64>| fmt_opt(v, |x| format!("{x:.2}"));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.workload,
+            r.threads,
+            sps(r.trainer),
+            sps(r.trainer_system_malloc),
+            sps(r.pytorch),
+            sps(r.pytorch_retain_malloc),
+            sps(r.pytorch_tuned),
+            ratio(r.trainer_system_malloc, r.pytorch),
+            ratio(r.trainer, r.pytorch_retain_malloc),
+            ratio(r.trainer, r.pytorch_tuned),
+        );
+    }
+    s
+}
+
+/// `results.json`: the run's settings, one object per row, and every record as its runner
+/// printed it.
+#[derive(Serialize)]
+struct Results<'a> {
+    device: &'static str,
+    quick: bool,
+    rows: Vec<JsonRow<'a>>,
+    records: Vec<&'a Value>,
+}
+
+/// One row of `results.json`; a missing (or non-finite) figure is `null`.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    workload: &'a str,
+    threads: u32,
+    trainer_steps_per_s: Option<f64>,
+    loop_steps_per_s: Option<f64>,
+    plain_steps_per_s: Option<f64>,
+    pytorch_steps_per_s: Option<f64>,
+    ratio: Option<f64>,
+    plain_ratio: Option<f64>,
+    loop_overhead_pct: Option<f64>,
+    loop_default_overhead_pct: Option<f64>,
+    checkpoint_seconds: Option<f64>,
+    trainer_system_malloc_steps_per_s: Option<f64>,
+    pytorch_retain_malloc_steps_per_s: Option<f64>,
+    pytorch_tuned_steps_per_s: Option<f64>,
+    peak_rss_mib_gan_rs: Option<f64>,
+    peak_rss_mib_pytorch: Option<f64>,
+}
+
+impl<'a> From<&'a Row> for JsonRow<'a> {
+    fn from(r: &'a Row) -> Self {
+        let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
+        JsonRow {
+            workload: &r.workload,
+            threads: r.threads,
+            trainer_steps_per_s: finite(r.trainer),
+            loop_steps_per_s: finite(r.lp),
+            plain_steps_per_s: finite(r.plain),
+            pytorch_steps_per_s: finite(r.pytorch),
+            ratio: finite(r.ratio()),
+            plain_ratio: finite(r.plain_ratio()),
+            loop_overhead_pct: finite(r.loop_overhead_pct()),
+            loop_default_overhead_pct: finite(r.loop_default_overhead_pct()),
+            checkpoint_seconds: finite(r.checkpoint_s),
+            trainer_system_malloc_steps_per_s: finite(r.trainer_system_malloc),
+            pytorch_retain_malloc_steps_per_s: finite(r.pytorch_retain_malloc),
+            pytorch_tuned_steps_per_s: finite(r.pytorch_tuned),
+            peak_rss_mib_gan_rs: finite(r.rss_gan),
+            peak_rss_mib_pytorch: finite(r.rss_torch),
+        }
+    }
+}
+
+/// The text of `results.json` (pretty-printed, with a final newline).
+pub fn results_json(records: &[Record], rows: &[Row], args: &BenchArgs) -> Result<String> {
+    let results = Results {
+        device: args.device.as_str(),
+        quick: args.quick,
+        rows: rows.iter().map(JsonRow::from).collect(),
+        records: records.iter().map(|r| &r.raw).collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&results).context("serializing results.json")?;
+    s.push('\n');
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::fixtures::{args, rec, LINE};
+    use crate::bench::record::parse_record;
+    use crate::bench::summary::summarize;
+
+    #[test]
+    fn variants_have_their_own_table() {
+        let rows = summarize(&[
+            rec("gan-rs", "trainer", 5.5, None),
+            rec("gan-rs", "trainer-system-malloc", 5.2, None),
+            rec("pytorch", "eager", 5.0, Some(700.0)),
+            rec("pytorch", "eager-retain-malloc", 5.1, Some(900.0)),
+            rec("pytorch", "eager-tuned", 5.5, Some(800.0)),
+        ]);
+        let r = &rows[0];
+        // The variants never leak into the main columns.
+        assert_eq!(
+            (r.trainer, r.pytorch, r.rss_torch),
+            (Some(5.5), Some(5.0), Some(700.0))
+        );
+        let md = variants_markdown(&rows);
+        assert!(
+            md.contains(
+                "| dcgan32 | 2 | 5.50 | 5.20 | 5.00 | 5.10 | 5.50 | 1.04× | 1.08× | 1.00× |"
+            ),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn results_json_round_trips_through_serde_json() {
+        let records = vec![
+            parse_record(LINE).unwrap(),
+            rec("gan-rs", "trainer", 5.0, Some(600.0)),
+        ];
+        let mut rows = summarize(&records);
+        rows[0].plain = Some(f64::NAN);
+        let json = results_json(&records, &rows, &args(true, false)).unwrap();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["device"], "cpu");
+        assert_eq!(v["quick"], true);
+
+        let row = &v["rows"][0];
+        let mut keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        let mut expected = vec![
+            "workload",
+            "threads",
+            "trainer_steps_per_s",
+            "loop_steps_per_s",
+            "plain_steps_per_s",
+            "pytorch_steps_per_s",
+            "ratio",
+            "plain_ratio",
+            "loop_overhead_pct",
+            "loop_default_overhead_pct",
+            "checkpoint_seconds",
+            "trainer_system_malloc_steps_per_s",
+            "pytorch_retain_malloc_steps_per_s",
+            "pytorch_tuned_steps_per_s",
+            "peak_rss_mib_gan_rs",
+            "peak_rss_mib_pytorch",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "the field names consumers read");
+        assert_eq!(
+            (&row["workload"], &row["threads"]),
+            (&"dcgan32".into(), &2.into())
+        );
+        assert_eq!(row["trainer_steps_per_s"], 5.0);
+        assert_eq!(row["pytorch_steps_per_s"], 4.0);
+        assert_eq!(row["ratio"], 1.25);
+        assert_eq!(row["peak_rss_mib_pytorch"], 700.5);
+        assert!(row["loop_steps_per_s"].is_null(), "missing: null");
+        assert!(row["plain_steps_per_s"].is_null(), "non-finite: null");
+
+        // Records go in as their runners printed them.
+        let recs = v["records"].as_array().unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0], serde_json::from_str::<Value>(LINE).unwrap());
+        assert_eq!(recs[0]["torch"], "2.13.0+cu130");
+        assert!(json.ends_with("}\n"));
+    }
+}

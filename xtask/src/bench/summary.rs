@@ -1,0 +1,208 @@
+//! From records to table rows: the medians over rounds of every (workload, threads) pair
+//! ([`Row`]), and the ratios and overheads derived from them.
+
+use super::record::Record;
+
+/// Medians over rounds of one (workload, threads) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub workload: String,
+    pub threads: u32,
+    pub batch_images: f64,
+    pub plain: Option<f64>,
+    pub trainer: Option<f64>,
+    pub lp: Option<f64>,
+    pub pytorch: Option<f64>,
+    /// `loop` steps/s with the run's end (final checkpoint, last rows) taken out.
+    pub lp_steady: Option<f64>,
+    /// Seconds of one checkpoint write, and the config's checkpoint interval.
+    pub checkpoint_s: Option<f64>,
+    pub checkpoint_every: Option<f64>,
+    /// `--variants`: the Trainer on glibc's default malloc, PyTorch on gan-rs's, and
+    /// PyTorch written as the Trainer runs (with gan-rs's malloc).
+    pub trainer_system_malloc: Option<f64>,
+    pub pytorch_retain_malloc: Option<f64>,
+    pub pytorch_tuned: Option<f64>,
+    pub rss_gan: Option<f64>,
+    pub rss_torch: Option<f64>,
+}
+
+impl Row {
+    /// The row of `workload` at `threads`, from those of `records` measured so.
+    fn of(records: &[Record], workload: &str, threads: u32) -> Row {
+        let mine: Vec<&Record> = records
+            .iter()
+            .filter(|r| r.workload == workload && r.threads == threads)
+            .collect();
+        let of = |side: &str, imp: &str| -> Vec<&Record> {
+            mine.iter()
+                .copied()
+                .filter(|r| r.side == side && r.imp == imp)
+                .collect()
+        };
+        let sps = |side: &str, imp: &str| median(of(side, imp).iter().map(|r| r.steps_per_s));
+        let rss = |side: &str, imp: &str| {
+            of(side, imp)
+                .iter()
+                .filter_map(|r| r.peak_rss_mib)
+                .reduce(f64::max)
+        };
+        let loops = of("gan-rs", "loop");
+        let steady = loops
+            .iter()
+            .filter_map(|r| Some(r.steps / (r.seconds - r.end_seconds?)))
+            .filter(|v| v.is_finite() && *v > 0.0);
+        Row {
+            workload: workload.to_string(),
+            threads,
+            batch_images: mine.first().map_or(1.0, |r| r.images_per_s / r.steps_per_s),
+            plain: sps("gan-rs", "plain"),
+            trainer: sps("gan-rs", "trainer"),
+            lp: median(loops.iter().map(|r| r.steps_per_s)),
+            pytorch: sps("pytorch", "eager"),
+            lp_steady: median(steady),
+            checkpoint_s: median(loops.iter().filter_map(|r| r.checkpoint_seconds)),
+            checkpoint_every: loops.iter().find_map(|r| r.checkpoint_every),
+            trainer_system_malloc: sps("gan-rs", "trainer-system-malloc"),
+            pytorch_retain_malloc: sps("pytorch", "eager-retain-malloc"),
+            pytorch_tuned: sps("pytorch", "eager-tuned"),
+            rss_gan: rss("gan-rs", "trainer"),
+            rss_torch: rss("pytorch", "eager"),
+        }
+    }
+
+    /// gan-rs `trainer` steps/s over PyTorch's.
+    pub fn ratio(&self) -> Option<f64> {
+        Some(self.trainer? / self.pytorch?)
+    }
+    pub fn plain_ratio(&self) -> Option<f64> {
+        Some(self.plain? / self.pytorch?)
+    }
+    /// Extra time per step of `Trainer::run` with observers over bare `train_step`, in %,
+    /// over the measured window as it ran (the run's end included once).
+    pub fn loop_overhead_pct(&self) -> Option<f64> {
+        Some((self.trainer? / self.lp? - 1.0) * 100.0)
+    }
+    /// The same at the config's settings in a long run: the window without the run's end,
+    /// plus one checkpoint write per `checkpoint_every` steps (every 0: written only at
+    /// the end, so nothing per step).
+    pub fn loop_default_overhead_pct(&self) -> Option<f64> {
+        let every = self.checkpoint_every?;
+        let per_step_checkpoint = if every > 0.0 {
+            self.checkpoint_s? / every
+        } else {
+            0.0
+        };
+        let step_s = 1.0 / self.lp_steady? + per_step_checkpoint;
+        Some((step_s * self.trainer? - 1.0) * 100.0)
+    }
+    /// Extra time per step of `train_step` over the plain tch loop, in %.
+    pub fn trainer_overhead_pct(&self) -> Option<f64> {
+        Some((self.plain? / self.trainer? - 1.0) * 100.0)
+    }
+}
+
+fn median(v: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = v.into_iter().collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// One row per (workload, threads) pair of `records`, in the order first measured.
+pub fn summarize(records: &[Record]) -> Vec<Row> {
+    let mut keys: Vec<(&str, u32)> = Vec::new();
+    for r in records {
+        let k = (r.workload.as_str(), r.threads);
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter()
+        .map(|(workload, threads)| Row::of(records, workload, threads))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::fixtures::{args, rec};
+    use crate::bench::report::{markdown, results_json};
+
+    #[test]
+    fn summary_takes_medians_ratios_and_overheads() {
+        let records = vec![
+            rec("gan-rs", "trainer", 5.0, Some(600.0)),
+            rec("gan-rs", "trainer", 4.0, Some(650.0)),
+            rec("gan-rs", "trainer", 6.0, Some(610.0)),
+            rec("gan-rs", "loop", 4.0, None),
+            rec("gan-rs", "plain", 5.5, None),
+            rec("pytorch", "eager", 4.0, Some(900.0)),
+            rec("pytorch", "eager", 5.0, Some(800.0)),
+        ];
+        let rows = summarize(&records);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.trainer, Some(5.0));
+        assert_eq!(r.pytorch, Some(4.5));
+        assert_eq!(r.rss_gan, Some(650.0));
+        assert_eq!(r.rss_torch, Some(900.0));
+        assert_eq!(r.batch_images, 64.0);
+        assert!((r.ratio().unwrap() - 5.0 / 4.5).abs() < 1e-12);
+        assert!((r.loop_overhead_pct().unwrap() - 25.0).abs() < 1e-9);
+        assert!((r.trainer_overhead_pct().unwrap() - 10.0).abs() < 1e-9);
+        let args = args(true, false);
+        let md = markdown(&rows, &args, 1);
+        assert!(md.contains("| dcgan32 | 2 | 5.00 (320) |"), "{md}");
+        assert!(md.contains("1.11×"), "{md}");
+        let json = results_json(&records, &rows, &args).unwrap();
+        assert!(json.contains("\"pytorch_steps_per_s\": 4.5"), "{json}");
+    }
+
+    #[test]
+    fn loop_overhead_at_defaults_takes_out_the_run_end_and_amortizes_checkpoints() {
+        // Trainer: 5 steps/s (0.2 s a step). Loop: 20 steps in 4.6 s, of which 0.5 s ending
+        // the run and 0.4 s of that the checkpoint, written every 100 steps.
+        let mut lp = rec("gan-rs", "loop", 20.0 / 4.6, None);
+        lp.seconds = 4.6;
+        lp.end_seconds = Some(0.5);
+        lp.checkpoint_seconds = Some(0.4);
+        lp.checkpoint_every = Some(100.0);
+        let rows = summarize(&[rec("gan-rs", "trainer", 5.0, None), lp.clone()]);
+        let r = &rows[0];
+        assert!((r.lp_steady.unwrap() - 20.0 / 4.1).abs() < 1e-9);
+        // (4.1 / 20 + 0.4 / 100) s a step against 0.2 s: +4.5 %.
+        let expected = ((4.1 / 20.0 + 0.004) / 0.2 - 1.0) * 100.0;
+        assert!((r.loop_default_overhead_pct().unwrap() - expected).abs() < 1e-9);
+        // As measured, the window carries the whole run end: +15 %.
+        assert!((r.loop_overhead_pct().unwrap() - 15.0).abs() < 1e-9);
+        // Checkpoints only at the end: nothing per step.
+        lp.checkpoint_every = Some(0.0);
+        let rows = summarize(&[rec("gan-rs", "trainer", 5.0, None), lp]);
+        let expected = (4.1 / 20.0 / 0.2 - 1.0) * 100.0;
+        assert!((rows[0].loop_default_overhead_pct().unwrap() - expected).abs() < 1e-9);
+        let md = markdown(&rows, &args(false, false), 3);
+        assert!(md.contains("dcgan32 0.400 s every 0 steps"), "{md}");
+    }
+
+    #[test]
+    fn rows_keep_the_order_pairs_were_first_measured() {
+        let mut one_thread = rec("gan-rs", "trainer", 5.0, None);
+        one_thread.threads = 1;
+        let rows = summarize(&[
+            rec("gan-rs", "trainer", 5.0, None),
+            one_thread,
+            rec("pytorch", "eager", 4.0, None),
+        ]);
+        let keys: Vec<_> = rows.iter().map(|r| r.threads).collect();
+        assert_eq!(keys, [2, 1]);
+        assert_eq!((rows[0].pytorch, rows[1].pytorch), (Some(4.0), None));
+    }
+}
