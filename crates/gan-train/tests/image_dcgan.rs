@@ -105,7 +105,7 @@ fn dcgan_weights_get_the_dcgan_init() {
         &["generator.ngf=32", "discriminator.ndf=32"],
     );
     let t = Trainer::new(cfg, Device::Cpu).unwrap();
-    for vs in [&t.generator_vars(), &t.discriminator_vars()] {
+    for vs in [t.generator_vars(), t.discriminator_vars()] {
         for (name, v) in vs.variables() {
             if v.dim() == 4 {
                 let std = v.std(true).double_value(&[]);

@@ -45,9 +45,9 @@ fn trainer(overrides: &[&str]) -> Trainer {
 
 /// Every variable of both players, sorted by name.
 fn weights(t: &Trainer) -> Vec<(String, Tensor)> {
-    let mut w = checkpoint::var_store_tensors(&t.generator_vars(), "gen/");
+    let mut w = checkpoint::var_store_tensors(t.generator_vars(), "gen/");
     w.extend(checkpoint::var_store_tensors(
-        &t.discriminator_vars(),
+        t.discriminator_vars(),
         "disc/",
     ));
     w.into_iter().map(|(k, v)| (k, v.detach().copy())).collect()
@@ -90,7 +90,7 @@ fn unrolling_changes_the_generator_gradient_but_not_the_d_step() {
     let su = u.train_step().unwrap();
     // Same D update (same data, same D parameters before it)...
     assert_eq!(sa.d_loss, su.d_loss);
-    let d = |t: &Trainer| checkpoint::var_store_tensors(&t.discriminator_vars(), "");
+    let d = |t: &Trainer| checkpoint::var_store_tensors(t.discriminator_vars(), "");
     let (da, du): (Vec<_>, Vec<_>) = (d(&a), d(&u));
     assert_eq!(max_diff(&da, &du), 0.0);
     // ...but G's gradient goes through three look-ahead D updates.
@@ -186,15 +186,15 @@ fn linear_lr_decay_reaches_zero_at_the_end() {
 fn ema_weights_are_the_moving_average_and_used_for_sampling() {
     let _g = lock();
     let mut t = trainer(&["train.ema=0.5"]);
-    let w0 = checkpoint::var_store_tensors(&t.generator_vars(), "");
+    let w0 = checkpoint::var_store_tensors(t.generator_vars(), "");
     let w0: Vec<Tensor> = w0.iter().map(|(_, v)| v.detach().copy()).collect();
     t.train_step().unwrap();
-    let w1: Vec<Tensor> = checkpoint::var_store_tensors(&t.generator_vars(), "")
+    let w1: Vec<Tensor> = checkpoint::var_store_tensors(t.generator_vars(), "")
         .iter()
         .map(|(_, v)| v.detach().copy())
         .collect();
     let inside: Vec<Tensor> = t.with_sampling_weights(|| {
-        checkpoint::var_store_tensors(&t.generator_vars(), "")
+        checkpoint::var_store_tensors(t.generator_vars(), "")
             .iter()
             .map(|(_, v)| v.detach().copy())
             .collect()
@@ -204,7 +204,7 @@ fn ema_weights_are_the_moving_average_and_used_for_sampling() {
         assert!((e - expected).abs().max().double_value(&[]) < 1e-6);
     }
     // The trained weights are back afterwards.
-    let after = checkpoint::var_store_tensors(&t.generator_vars(), "");
+    let after = checkpoint::var_store_tensors(t.generator_vars(), "");
     for ((_, v), b) in after.iter().zip(&w1) {
         assert!(v.equal(b));
     }

@@ -127,7 +127,7 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
         trainer.config().seed,
         resumed,
     );
-    run_dir::write_run_files(&dir, &trainer.config(), &provenance)?;
+    run_dir::write_run_files(&dir, trainer.config(), &provenance)?;
     tracing::info!(
         "training `{}` on {} for {} steps -> {}",
         trainer.config().name,

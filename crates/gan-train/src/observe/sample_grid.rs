@@ -50,7 +50,7 @@ impl SampleGrid {
 
     /// InfoGAN latent traversals, one grid per continuous code.
     fn render_traversals(&self, trainer: &Trainer) -> Result<()> {
-        let c = &trainer.conditioning();
+        let c = trainer.conditioning();
         for code in 0..c.continuous() {
             tch::manual_seed(rng::derived_seed(trainer.config().seed, "traversal") as i64 >> 1);
             let (input, _) = c.traversal_grid(code, GRID_COLUMNS, trainer.device())?;
@@ -76,7 +76,7 @@ impl Observer for SampleGrid {
         }
         // A fixed seed of its own, so the grid noise never depends on the step.
         tch::manual_seed(rng::derived_seed(trainer.config().seed, "sample_grid") as i64 >> 1);
-        let c = &trainer.conditioning();
+        let c = trainer.conditioning();
         self.fixed = Some(match c.class_grid(GRID_COLUMNS, trainer.device()) {
             Some(input) => (input, GRID_COLUMNS as usize),
             None => (

@@ -3,13 +3,13 @@
 //! generator step at a time.
 //!
 //! The parts, one file each:
-//! - [`objectives`]: the shared player-update primitives (each player's objective, the
+//! - `objectives`: the shared player-update primitives (each player's objective, the
 //!   backward / step pair);
-//! - [`schedules`]: alternating, simultaneous and unrolled, built from those primitives;
-//! - [`unrolled`]: the unrolled GAN's look-ahead;
+//! - `schedules`: alternating, simultaneous and unrolled, built from those primitives;
+//! - `unrolled`: the unrolled GAN's look-ahead;
 //! - [`seams`]: the gradient seam and the precision seam;
-//! - [`state`]: what a checkpoint saves and restores;
-//! - [`ema`] and [`stats`].
+//! - `state`: what a checkpoint saves and restores;
+//! - `ema` and `stats`.
 //!
 //! Everything that watches training (progress, metrics, plots, checkpoints,
 //! diagnostics) is an [`Observer`](crate::observe::Observer), so the loop itself stays
