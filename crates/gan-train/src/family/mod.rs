@@ -24,7 +24,7 @@ pub use unconditional::Unconditional;
 
 use tch::{Device, Tensor};
 
-use gan_data::{Source, SourceState};
+use gan_data::SourceState;
 use gan_models::{DiscOutput, HeadsConfig};
 
 use crate::conditioning::{Conditioning, GenInput};
@@ -132,11 +132,6 @@ pub trait FamilyMember: Send {
     fn restore_source(&mut self, state: &SourceState) -> Result<()> {
         let _ = state;
         Ok(())
-    }
-
-    /// The member's own data source (the semi-supervised GAN's labelled subset).
-    fn own_source(&self) -> Option<&dyn Source> {
-        None
     }
 }
 

@@ -76,8 +76,4 @@ impl FamilyMember for SemiSupervised {
     fn restore_source(&mut self, state: &SourceState) -> Result<()> {
         Ok(self.labeled.restore(state)?)
     }
-
-    fn own_source(&self) -> Option<&dyn Source> {
-        Some(self.labeled.as_ref())
-    }
 }
