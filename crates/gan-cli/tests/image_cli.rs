@@ -165,6 +165,62 @@ fn image_run_samples_and_evaluates() {
         .map(|l| l.split(',').next().unwrap())
         .collect();
     assert_eq!(steps, ["0", "2", "3"]);
+
+    // Retention: the two newest periodic checkpoints, and the best by FID with its record.
+    ok(&gan(
+        &[
+            "train",
+            "-c",
+            "c.toml",
+            "--out",
+            "run3",
+            "--set",
+            "log.checkpoint_every=1",
+            "--set",
+            "log.keep_checkpoints=2",
+            "--set",
+            "log.keep_best=fid",
+        ],
+        tmp.path(),
+    ));
+    let checkpoints = tmp.path().join("run3").join("checkpoints");
+    let mut kept: Vec<String> = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "best.json",
+            "best.safetensors",
+            "latest.safetensors",
+            "step-00000002.safetensors",
+            "step-00000003.safetensors"
+        ]
+    );
+    let best: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(checkpoints.join("best.json")).unwrap())
+            .unwrap();
+    let fid_log = std::fs::read_to_string(tmp.path().join("run3").join("fid.csv")).unwrap();
+    let lowest = fid_log
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (step, fid) = l.split_once(',').unwrap();
+            (fid.parse::<f64>().unwrap(), step.parse::<u64>().unwrap())
+        })
+        .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+    assert_eq!(best["step"].as_u64(), Some(lowest.1), "{best} vs {fid_log}");
+    assert_eq!(best["value"].as_f64(), Some(lowest.0));
+
+    // Sampling loads only the generator: it works after the dataset is deleted.
+    std::fs::remove_dir_all(data.join("mnist")).unwrap();
+    ok(&gan(
+        &["sample", "--run", "run", "--n", "4", "--out", "after.npy"],
+        tmp.path(),
+    ));
+    assert!(tmp.path().join("after.npy").is_file());
 }
 
 /// The GAN family through the CLI: `gan sample --class`, `gan train --labels`, and

@@ -240,6 +240,7 @@ impl MlpConfig {
             semi_supervised: self.heads.semi_supervised,
             input_noise: self.input_noise,
             hidden_noise: self.hidden_noise,
+            var_path: p.components().collect::<Vec<_>>().join("."),
         })
     }
 }
@@ -339,6 +340,8 @@ pub struct MlpDiscriminator {
     semi_supervised: Option<SemiSupervisedOutput>,
     input_noise: f64,
     hidden_noise: f64,
+    /// The var-store path it was built under (`"disc"`), joined with `.` as tch does.
+    var_path: String,
 }
 
 fn linear_params(l: &nn::Linear) -> [Tensor; 2] {
@@ -387,6 +390,21 @@ impl MlpDiscriminator {
             names.push("label_emb.weight".to_string());
         }
         names
+    }
+
+    /// Names of [`Self::parameters`] in the var store (e.g. `"disc.fc0.weight"`): the
+    /// names an optimizer built with `Optimizer::for_var_store` keys their state by.
+    pub fn variable_names(&self) -> Vec<String> {
+        self.parameter_names()
+            .into_iter()
+            .map(|n| {
+                if self.var_path.is_empty() {
+                    n
+                } else {
+                    format!("{}.{n}", self.var_path)
+                }
+            })
+            .collect()
     }
 
     /// The discriminator function evaluated with `params` (same order and shapes as
@@ -631,6 +649,8 @@ mod tests {
         for (n, p) in names.iter().zip(params.iter()) {
             assert_eq!(vars[&format!("disc.{n}")].size(), p.size(), "{n}");
         }
+        let full: Vec<String> = names.iter().map(|n| format!("disc.{n}")).collect();
+        assert_eq!(d.variable_names(), full);
         let x = Tensor::randn([5, 3], tch::kind::FLOAT_CPU);
         let a = d.discriminate(&x, None, false);
         let b = d.forward_with(&params, &x, None, false);

@@ -22,9 +22,12 @@ use crate::error::{Result, TrainError};
 /// File name of the rolling checkpoint inside a run's `checkpoints/` directory.
 pub const LATEST: &str = "latest.safetensors";
 const META_KEY: &str = "gan_rs";
-/// The checkpoint format this gan-rs writes and reads; a checkpoint of another version is
-/// refused with a message naming both.
-pub const FORMAT_VERSION: u32 = 1;
+/// The checkpoint format this gan-rs writes. Version 2 keys optimizer state and
+/// historical averages by parameter name; version 1 keyed them by parameter index.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format this gan-rs still reads; an older or newer checkpoint is refused with
+/// a message naming the versions.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Everything in a checkpoint that is not a tensor.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -41,6 +44,10 @@ pub struct CheckpointMeta {
     pub opt_d_steps: u64,
     /// The resolved experiment config, as TOML.
     pub config_toml: String,
+    /// The data's sample shape and class count, so the networks can be rebuilt without
+    /// reading the data (see [`crate::inference::Inference`]). Absent in format 1.
+    #[serde(default)]
+    pub data_shape: Option<crate::experiment::DataShape>,
     /// Free-form extra state (e.g. observers' counters), as JSON.
     #[serde(default)]
     pub extra: serde_json::Value,
@@ -215,10 +222,16 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
         .ok_or_else(|| err("no gan-rs metadata: not a gan-rs checkpoint".into()))?;
     let meta: CheckpointMeta =
         serde_json::from_str(meta_json).map_err(|e| err(format!("corrupt metadata ({e})")))?;
-    if meta.format_version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&meta.format_version) {
         return Err(err(format!(
-            "format version {} is not supported (this gan-rs reads version {FORMAT_VERSION})",
-            meta.format_version
+            "format version {} is not supported (this gan-rs reads versions \
+             {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}){}",
+            meta.format_version,
+            if meta.format_version > FORMAT_VERSION {
+                "; it was written by a newer gan-rs"
+            } else {
+                ""
+            }
         )));
     }
     let st =
@@ -301,6 +314,7 @@ mod tests {
             opt_g_steps: 12,
             opt_d_steps: 24,
             config_toml: "name = \"x\"".into(),
+            data_shape: None,
             extra: serde_json::json!({"k": 1}),
         }
     }

@@ -291,6 +291,13 @@ pub struct LogConfig {
     pub fid_every: u64,
     /// Generated samples per FID measurement during training.
     pub fid_samples: i64,
+    /// Keep this many periodic checkpoints besides `latest`, as
+    /// `checkpoints/step-NNNNNNNN.safetensors`; the oldest go first (0 = only `latest`).
+    pub keep_checkpoints: u32,
+    /// Keep the checkpoint with the best value of a logged metric as
+    /// `checkpoints/best.safetensors` (with `best.json`): `"fid"` keeps the lowest
+    /// classifier FID (needs `log.fid_every`); `""` (the default) keeps none.
+    pub keep_best: String,
 }
 
 impl Default for LogConfig {
@@ -302,6 +309,8 @@ impl Default for LogConfig {
             samples_every: 500,
             fid_every: 0,
             fid_samples: 2000,
+            keep_checkpoints: 0,
+            keep_best: String::new(),
         }
     }
 }
@@ -495,11 +504,54 @@ impl ExperimentConfig {
             non_negative("discriminator.hidden_noise", *hidden_noise)?;
         }
         self.validate_variant()?;
-        if self.log.fid_every > 0 && self.log.fid_samples < 2 {
+        self.log.validate(self.data.dataset.is_some())
+    }
+}
+
+/// The metrics `log.keep_best` can keep the best checkpoint by.
+pub const KEEP_BEST_METRICS: &[&str] = &["fid"];
+
+impl LogConfig {
+    /// Consistency of the logging and retention settings; `images`: the run trains on
+    /// a dataset (FID needs one).
+    fn validate(&self, images: bool) -> Result<()> {
+        if self.fid_every > 0 && self.fid_samples < 2 {
             return Err(TrainError::config(
                 "log.fid_samples",
-                format!("must be >= 2, got {}", self.log.fid_samples),
+                format!("must be >= 2, got {}", self.fid_samples),
             ));
+        }
+        if self.keep_checkpoints > 0 && self.checkpoint_every == 0 {
+            return Err(TrainError::config(
+                "log.keep_checkpoints",
+                "keeps periodic checkpoints, and log.checkpoint_every = 0 writes none; set \
+                 log.checkpoint_every too",
+            ));
+        }
+        match self.keep_best.as_str() {
+            "" => {}
+            "fid" if self.fid_every == 0 => {
+                return Err(TrainError::config(
+                    "log.keep_best",
+                    "\"fid\" keeps the checkpoint of the lowest logged FID, and \
+                     log.fid_every = 0 logs none; set log.fid_every too",
+                ))
+            }
+            "fid" if !images => {
+                return Err(TrainError::config(
+                    "log.keep_best",
+                    "\"fid\" needs an image run (data.dataset); toy runs log no FID",
+                ))
+            }
+            "fid" => {}
+            other => {
+                return Err(TrainError::config(
+                    "log.keep_best",
+                    format!(
+                        "unknown metric \"{other}\"; expected one of {KEEP_BEST_METRICS:?} or \"\""
+                    ),
+                ))
+            }
         }
         Ok(())
     }
@@ -834,5 +886,32 @@ mod tests {
     fn syntax_errors_are_reported() {
         let e = err_of("name = ", &[]);
         assert!(e.contains("config error"), "{e}");
+    }
+
+    #[test]
+    fn retention_settings_are_applied_or_refused_by_key() {
+        let e = err_of(
+            MINIMAL,
+            &["log.keep_checkpoints=3", "log.checkpoint_every=0"],
+        );
+        assert!(
+            e.contains("log.keep_checkpoints") && e.contains("log.checkpoint_every"),
+            "{e}"
+        );
+        let e = err_of(MINIMAL, &["log.keep_best=\"fid\""]);
+        assert!(
+            e.contains("log.keep_best") && e.contains("log.fid_every"),
+            "{e}"
+        );
+        let e = err_of(MINIMAL, &["log.keep_best=\"fid\"", "log.fid_every=10"]);
+        assert!(
+            e.contains("log.keep_best") && e.contains("image run"),
+            "{e}"
+        );
+        let e = err_of(MINIMAL, &["log.keep_best=\"loss\""]);
+        assert!(e.contains("unknown metric \"loss\""), "{e}");
+        let o = vec!["log.keep_checkpoints=3".to_string()];
+        let c = ExperimentConfig::from_toml_str(MINIMAL, &o).unwrap();
+        assert_eq!(c.log.keep_checkpoints, 3);
     }
 }

@@ -1,6 +1,7 @@
 //! Turning an [`ExperimentConfig`] into live parts: the data source and both networks
 //! with their variable stores, all seeded from `config.seed`.
 
+use serde::{Deserialize, Serialize};
 use tch::{nn::VarStore, Device, Tensor};
 
 use gan_data::{Source, ToySource};
@@ -32,8 +33,23 @@ pub struct Parts {
 }
 
 /// The registry of the GAN family: the [`FamilyMember`] that a config's `[variant]`
-/// names. Adding a member means adding its file under `family/` and one arm here.
+/// names, with the data it trains on (the semi-supervised GAN's labelled subset).
+/// Adding a member means adding its file under `family/` and one arm in
+/// [`member_of`].
 pub fn build_member(config: &ExperimentConfig) -> Result<Box<dyn FamilyMember>> {
+    member_of(config, build_labeled_source(config)?)
+}
+
+/// The [`FamilyMember`] of `config` without its own data: enough to build the networks
+/// (its heads), not to train. For inference handles, which read no training data.
+pub fn build_member_for_inference(config: &ExperimentConfig) -> Result<Box<dyn FamilyMember>> {
+    member_of(config, None)
+}
+
+fn member_of(
+    config: &ExperimentConfig,
+    labeled: Option<Box<dyn Source>>,
+) -> Result<Box<dyn FamilyMember>> {
     Ok(match &config.variant {
         Variant::Unconditional => Box::new(family::Unconditional),
         Variant::Conditional => Box::new(family::Conditional),
@@ -68,9 +84,7 @@ pub fn build_member(config: &ExperimentConfig) -> Result<Box<dyn FamilyMember>> 
             extra_fake_class: *extra_fake_class,
             unsupervised_weight: *unsupervised_weight,
             labeled_batch_size: *labeled_batch_size,
-            labeled: build_labeled_source(config)?.ok_or_else(|| {
-                TrainError::config("variant.labels", "no labelled subset was built")
-            })?,
+            labeled,
         }),
     })
 }
@@ -131,32 +145,76 @@ pub fn dataset_dir(spec: &DatasetSpec) -> Result<std::path::PathBuf> {
         })
 }
 
+/// What the networks need to know of the data: one sample's shape (`[2]`,
+/// `[1, 28, 28]`) and the number of classes, if labelled. Checkpoints record it, so a
+/// trained generator can be rebuilt without reading the data.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct DataShape {
+    pub sample_shape: Vec<i64>,
+    pub num_classes: Option<i64>,
+}
+
+impl DataShape {
+    /// The shape of `source`'s samples.
+    pub fn of(source: &dyn Source) -> Self {
+        DataShape {
+            sample_shape: source.sample_shape(),
+            num_classes: source.num_classes(),
+        }
+    }
+
+    fn data_dim(&self) -> i64 {
+        self.sample_shape.iter().product()
+    }
+}
+
 /// Build every part of `config` on `device`. Weights are initialized from
 /// `config.seed`, so two builds of the same config are identical.
 pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
     let source = build_source(config)?;
-    let sample_shape = source.sample_shape();
-    let data_dim: i64 = sample_shape.iter().product();
-    let variant = &config.variant;
-    let num_classes = source.num_classes();
-    let needs_classes = |key: &str| {
-        num_classes.ok_or_else(|| {
-            TrainError::config(
-                key,
-                format!(
-                    "variant \"{}\" needs a dataset with class labels",
-                    variant.name()
-                ),
-            )
-        })
-    };
+    let shape = DataShape::of(source.as_ref());
+    let (gen_vs, generator) = build_generator(config, &shape, device)?;
+    let member = build_member(config)?;
+    let (disc_vs, discriminator) = build_discriminator(config, &shape, member.as_ref(), device)?;
+    Ok(Parts {
+        gen_vs,
+        disc_vs,
+        generator,
+        discriminator,
+        source,
+        member,
+    })
+}
+
+/// The class count a label-conditioned variant embeds (`None` for the others); errors
+/// when the variant needs labels and the data have none.
+fn label_classes(config: &ExperimentConfig, shape: &DataShape) -> Result<Option<i64>> {
+    if !config.variant.label_conditioned() {
+        return Ok(None);
+    }
+    shape.num_classes.map(Some).ok_or_else(|| {
+        TrainError::config(
+            "variant.kind",
+            format!(
+                "variant \"{}\" needs a dataset with class labels",
+                config.variant.name()
+            ),
+        )
+    })
+}
+
+/// The generator of `config` for data of `shape`, under `gen/` in a var store of its
+/// own, initialized from the seed (the same weights every time for the same config).
+pub fn build_generator(
+    config: &ExperimentConfig,
+    shape: &DataShape,
+    device: Device,
+) -> Result<(VarStore, Box<dyn Generator>)> {
+    let sample_shape = &shape.sample_shape;
+    let data_dim = shape.data_dim();
     // Label-conditioned generators embed the label; InfoGAN widens z by its code.
-    let gen_classes = if variant.label_conditioned() {
-        Some(needs_classes("variant.kind")?)
-    } else {
-        None
-    };
-    let code_dim = variant.code_dim();
+    let gen_classes = label_classes(config, shape)?;
+    let code_dim = config.variant.code_dim();
 
     tch::manual_seed(rng::derived_seed(config.seed, "init") as i64 >> 1);
     let gen_vs = VarStore::new(device);
@@ -204,19 +262,36 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
                 ngf: *ngf,
                 generator_norm: *norm,
                 vbn_reference_size: *vbn_reference_size,
-                ..dcgan_base(&sample_shape, "generator.kind")?
+                ..dcgan_base(sample_shape, "generator.kind")?
             };
             let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
             init_dcgan_weights(&gen_vs);
             Box::new(g)
         }
     };
+    if config.train.channels_last {
+        // After initialisation (which draws in the plain layout, so a seed gives the same
+        // weights either way) and before the optimizers allocate their moments.
+        to_channels_last(&gen_vs);
+    }
+    Ok((gen_vs, generator))
+}
 
-    let member = build_member(config)?;
-    let heads = member.heads(num_classes)?;
+/// The discriminator of `config` for data of `shape`, with the heads `member` asks
+/// for, under `disc/` in a var store of its own. Call it after [`build_generator`]: its
+/// initial weights continue the seeded random stream the generator's started.
+pub fn build_discriminator(
+    config: &ExperimentConfig,
+    shape: &DataShape,
+    member: &dyn FamilyMember,
+    device: Device,
+) -> Result<(VarStore, Box<dyn Discriminator>)> {
+    let sample_shape = &shape.sample_shape;
+    let data_dim = shape.data_dim();
+    let heads = member.heads(shape.num_classes)?;
     // Conditional GAN: D sees the label through a projection term.
     let disc_classes = if member.conditions_discriminator() {
-        gen_classes
+        label_classes(config, shape)?
     } else {
         None
     };
@@ -257,7 +332,7 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
                 features_layer_batch_norm: *features_layer_batch_norm,
                 num_classes: disc_classes,
                 heads,
-                ..dcgan_base(&sample_shape, "discriminator.kind")?
+                ..dcgan_base(sample_shape, "discriminator.kind")?
             };
             let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
             init_dcgan_weights(&disc_vs);
@@ -273,7 +348,7 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
                 hidden: hidden.clone(),
                 ndf: *ndf,
             };
-            let d = cfg.build(&(disc_vs.root() / "disc"), &sample_shape)?;
+            let d = cfg.build(&(disc_vs.root() / "disc"), sample_shape)?;
             if sample_shape.len() == 3 {
                 init_dcgan_weights(&disc_vs);
             }
@@ -281,19 +356,9 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
         }
     };
     if config.train.channels_last {
-        // After initialisation (which draws in the plain layout, so a seed gives the same
-        // weights either way) and before the optimizers allocate their moments.
-        to_channels_last(&gen_vs);
         to_channels_last(&disc_vs);
     }
-    Ok(Parts {
-        gen_vs,
-        disc_vs,
-        generator,
-        discriminator,
-        source,
-        member,
-    })
+    Ok((disc_vs, discriminator))
 }
 
 /// An MLP generator whose flat output is reshaped to the data's sample shape (images).

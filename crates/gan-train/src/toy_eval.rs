@@ -9,7 +9,7 @@ use gan_data::ToyConfig;
 
 use crate::error::{Result, TrainError};
 use crate::rng;
-use crate::trainer::Trainer;
+use crate::sampler::Sampler;
 
 /// Generator samples drawn for one mode-coverage evaluation (as in the literature).
 pub const MODE_EVAL_SAMPLES: i64 = 2500;
@@ -26,7 +26,7 @@ pub fn mode_set(toy: &ToyConfig) -> Option<ModeSet> {
 /// Mode coverage of `n` samples from the trainer's generator (EMA weights when on), or
 /// `None` when the run's data is not a 2-D toy distribution. The noise is seeded from
 /// the run seed and the step, so the value is reproducible (also after a resume).
-pub fn evaluate_modes(trainer: &Trainer, n: i64) -> Result<Option<ModeReport>> {
+pub fn evaluate_modes(trainer: &dyn Sampler, n: i64) -> Result<Option<ModeReport>> {
     let Some(modes) = trainer.config().data.toy.as_ref().and_then(mode_set) else {
         return Ok(None);
     };

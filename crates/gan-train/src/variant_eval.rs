@@ -17,7 +17,7 @@ use gan_data::ImageDataset;
 
 use crate::classifier::Classifier;
 use crate::error::{Result, TrainError};
-use crate::trainer::Trainer;
+use crate::sampler::Sampler;
 
 /// Images per forward pass of the discriminator during evaluation.
 const EVAL_BATCH: i64 = 500;
@@ -36,7 +36,7 @@ pub struct ClassAgreement {
 /// Generate `per_class` samples of every class and report how many the classifier
 /// labels with the class they were generated for.
 pub fn class_agreement(
-    trainer: &Trainer,
+    trainer: &dyn Sampler,
     classifier: &Classifier,
     per_class: i64,
 ) -> Result<ClassAgreement> {
@@ -82,7 +82,7 @@ pub struct InfoAlignment {
 
 /// How well InfoGAN's categorical code aligns with the classes (see the module docs).
 pub fn infogan_alignment(
-    trainer: &Trainer,
+    trainer: &dyn Sampler,
     classifier: &Classifier,
     test: &ImageDataset,
     generated: i64,
@@ -101,7 +101,9 @@ pub fn infogan_alignment(
     let predicted = to_usize(&q.narrow(1, 0, k).argmax(1, false))?;
     let on_test = best_permutation_accuracy(&predicted, &truth, k as usize, classes)?;
     // The classifier on generated images.
-    let input = trainer.draw_inputs(generated)?;
+    let input = trainer
+        .conditioning()
+        .draw(generated, trainer.device(), None, None)?;
     let images = trainer.sample_from(&input);
     let (_, logits) = classifier.features_and_logits(&images)?;
     let codes = input
@@ -123,7 +125,7 @@ pub fn infogan_alignment(
 
 /// Test-set classification error of the semi-supervised discriminator's class head
 /// (arg-max over the K real classes).
-pub fn test_classification_error(trainer: &Trainer, test: &ImageDataset) -> Result<f64> {
+pub fn test_classification_error(trainer: &dyn Sampler, test: &ImageDataset) -> Result<f64> {
     let logits = discriminator_heads(trainer, &test.images, |o| o.class_logits)?;
     let k = test.num_classes;
     let real_classes = logits.narrow(1, 0, k.min(logits.size()[1]));
@@ -133,14 +135,20 @@ pub fn test_classification_error(trainer: &Trainer, test: &ImageDataset) -> Resu
 
 /// A head of the discriminator (eval mode, no gradients) on `images`, in batches, on CPU.
 fn discriminator_heads(
-    trainer: &Trainer,
+    trainer: &dyn Sampler,
     images: &Tensor,
     head: impl Fn(gan_models::DiscOutput) -> Option<Tensor>,
 ) -> Result<Tensor> {
+    let discriminator = trainer.discriminator().ok_or_else(|| {
+        TrainError::config(
+            "variant.kind",
+            "this evaluation needs the discriminator, which was not loaded",
+        )
+    })?;
     let mut parts = Vec::new();
     tch::no_grad(|| -> Result<()> {
         for chunk in images.split(EVAL_BATCH, 0) {
-            let out = trainer.discriminator().discriminate(
+            let out = discriminator.discriminate(
                 &chunk.to_device(trainer.device()).to_kind(Kind::Float),
                 None,
                 false,

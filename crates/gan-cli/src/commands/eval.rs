@@ -18,11 +18,15 @@ pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
     if args.n < 2 {
         bail!("--n must be at least 2, got {}", args.n);
     }
-    let trainer = super::load_run(&args.run, cli_device, "cannot evaluate")?;
-    if trainer.config().data.toy.is_some() {
-        super::eval_toy::run(&args, trainer)
+    // The semi-supervised GAN is evaluated by its discriminator; every other run by its
+    // generator alone (no training data read, no optimizer state).
+    let run = super::load_inference(&args.run, cli_device, "cannot evaluate", |c| {
+        matches!(c.variant, gan_train::Variant::SemiSupervised { .. })
+    })?;
+    if gan_train::Sampler::config(&run).data.toy.is_some() {
+        super::eval_toy::run(&args, run)
     } else {
-        super::eval_image::run(&args, trainer)
+        super::eval_image::run(&args, run)
     }
 }
 

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 
 use gan_train::classifier::Classifier;
 use gan_train::image_metrics::{self, RealReference, METRICS_NOTE};
-use gan_train::{variant_eval, Trainer, Variant};
+use gan_train::{variant_eval, Inference, Sampler, Variant};
 
 use super::eval::EvalArgs;
 
@@ -21,18 +21,18 @@ const MAX_REAL: i64 = 10_000;
 /// Samples per class for the class-agreement check.
 const AGREEMENT_PER_CLASS: i64 = 500;
 
-pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
-    let Some(spec) = trainer.config().data.dataset.clone() else {
+pub fn run(args: &EvalArgs, model: Inference) -> Result<()> {
+    let Some(spec) = model.config().data.dataset.clone() else {
         bail!("not an image run");
     };
     let mut report =
-        serde_json::json!({ "step": trainer.step(), "variant": trainer.config().variant.name() });
+        serde_json::json!({ "step": model.step(), "variant": model.config().variant.name() });
     // The whole test split, when the semi-supervised error needs it; reused below as the
     // FID reference when it is within MAX_REAL, so the split is read once.
     let mut full_test = None;
-    if let Variant::SemiSupervised { labels, .. } = &trainer.config().variant {
+    if let Variant::SemiSupervised { labels, .. } = &model.config().variant {
         let test = image_metrics::reference_images(&spec, i64::MAX)?;
-        let error = variant_eval::test_classification_error(&trainer, &test)?;
+        let error = variant_eval::test_classification_error(&model, &test)?;
         println!(
             "semi-supervised D, {labels} labels: test error {:.2}% on {} test images",
             100.0 * error,
@@ -48,7 +48,7 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
             return super::eval::publish_report(&args.run, &report);
         }
     }
-    let device = trainer.device();
+    let device = model.device();
     let path = image_metrics::classifier_path_for(&spec)?;
     let classifier = Classifier::load(&path, device).with_context(|| {
         format!(
@@ -66,7 +66,7 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
     let mut left = args.n;
     while left > 0 {
         let k = left.min(1000);
-        parts.push(trainer.sample(k)?);
+        parts.push(model.sample(k)?);
         left -= k;
     }
     let fake = tch::Tensor::cat(&parts, 0);
@@ -79,12 +79,12 @@ pub fn run(args: &EvalArgs, trainer: Trainer) -> Result<()> {
     report["n_real"] = scores.n_real.into();
     report["classifier"] = path.display().to_string().into();
     report["note"] = METRICS_NOTE.into();
-    if trainer.conditioning().label_classes().is_some() {
-        let a = variant_eval::class_agreement(&trainer, &classifier, AGREEMENT_PER_CLASS)?;
+    if model.conditioning().label_classes().is_some() {
+        let a = variant_eval::class_agreement(&model, &classifier, AGREEMENT_PER_CLASS)?;
         report["class_agreement"] = serde_json::to_value(&a)?;
     }
-    if trainer.conditioning().categorical() > 0 {
-        let a = variant_eval::infogan_alignment(&trainer, &classifier, &real, args.n.min(10_000))?;
+    if model.conditioning().categorical() > 0 {
+        let a = variant_eval::infogan_alignment(&model, &classifier, &real, args.n.min(10_000))?;
         report["infogan_alignment"] = serde_json::to_value(&a)?;
     }
     super::eval::publish_report(&args.run, &report)

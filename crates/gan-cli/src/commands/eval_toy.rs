@@ -4,17 +4,20 @@
 use anyhow::{bail, Result};
 use tch::Kind;
 
-use gan_train::Trainer;
+use gan_train::{Inference, Sampler};
 
 use super::eval::EvalArgs;
 
-pub fn run(args: &EvalArgs, mut trainer: Trainer) -> Result<()> {
-    if trainer.sample_shape() == [2] {
-        return eval_2d(args, &trainer);
+pub fn run(args: &EvalArgs, run: Inference) -> Result<()> {
+    if run.sample_shape() == [2] {
+        return eval_2d(args, &run);
     }
     tch::manual_seed(0);
-    let fake = trainer.sample(args.n)?.to_kind(Kind::Double);
-    let real = trainer.draw_real(args.n)?.to_kind(Kind::Double);
+    let fake = run.sample(args.n)?.to_kind(Kind::Double);
+    let mut source = run
+        .toy_source()?
+        .ok_or_else(|| anyhow::anyhow!("not a toy run"))?;
+    let real = source.next_batch(args.n)?.x.to_kind(Kind::Double);
     if fake.size()[1..] != [1] {
         bail!(
             "`gan eval` evaluates 1-D and 2-D toy runs; this run's samples have shape {:?}",
@@ -47,14 +50,14 @@ pub fn run(args: &EvalArgs, mut trainer: Trainer) -> Result<()> {
 
 /// 2-D runs: mode coverage on 2,500 samples (the VEEGAN / PacGAN protocol; `--n` is
 /// not used, so figures compare with the literature).
-fn eval_2d(args: &EvalArgs, trainer: &Trainer) -> Result<()> {
+fn eval_2d(args: &EvalArgs, model: &Inference) -> Result<()> {
     let n = gan_train::toy_eval::MODE_EVAL_SAMPLES;
-    let r = gan_train::toy_eval::evaluate_modes(trainer, n)?
+    let r = gan_train::toy_eval::evaluate_modes(model, n)?
         .ok_or_else(|| anyhow::anyhow!("this run's data has no known modes to evaluate"))?;
     let report = serde_json::json!({
         "samples": r.num_samples,
-        "step": trainer.step(),
-        "ema": trainer.config().train.ema > 0.0,
+        "step": model.step(),
+        "ema": model.config().train.ema > 0.0,
         "modes_covered": r.modes_covered,
         "total_modes": r.total_modes,
         "high_quality": r.high_quality,

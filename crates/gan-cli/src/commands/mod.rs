@@ -13,7 +13,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use tch::Device;
 
-use gan_train::{run_dir, ExperimentConfig, Trainer};
+use gan_train::checkpoint::Checkpoint;
+use gan_train::{run_dir, ExperimentConfig, Inference, Trainer};
 
 /// Resolve the device for a command: `--device` wins over the config's setting.
 /// Loads the CUDA backend first when the choice may need it.
@@ -25,9 +26,39 @@ pub fn resolve_device(cli_device: Option<&str>, config_device: &str) -> Result<D
     gan_train::parse_device(name).with_context(|| format!("choosing device `{name}`"))
 }
 
-/// Load a trained run from its checkpoint, on `--device` or else the device its config
-/// names. `what` says why (used in the missing-checkpoint error).
+/// Load a trained run from its checkpoint to continue training, on `--device` or else
+/// the device its config names. `what` says why (used in the missing-checkpoint error).
 pub fn load_run(run: &Path, cli_device: Option<&str>, what: &str) -> Result<Trainer> {
+    let (checkpoint, path, device) = read_run(run, cli_device, what)?;
+    Ok(Trainer::from_checkpoint(checkpoint, &path, device)?)
+}
+
+/// Load a trained run's generator (EMA weights when kept) for sampling and evaluation:
+/// no training data read, no optimizer state. D is loaded too where
+/// `needs_discriminator` says the run's config needs it.
+pub fn load_inference(
+    run: &Path,
+    cli_device: Option<&str>,
+    what: &str,
+    needs_discriminator: fn(&ExperimentConfig) -> bool,
+) -> Result<Inference> {
+    let (checkpoint, path, device) = read_run(run, cli_device, what)?;
+    let with_discriminator = ExperimentConfig::from_toml_str(&checkpoint.meta.config_toml, &[])
+        .is_ok_and(|c| needs_discriminator(&c));
+    Ok(Inference::from_checkpoint(
+        &checkpoint,
+        &path,
+        device,
+        with_discriminator,
+    )?)
+}
+
+/// A run's checkpoint, its path, and the device to load it on.
+fn read_run(
+    run: &Path,
+    cli_device: Option<&str>,
+    what: &str,
+) -> Result<(Checkpoint, std::path::PathBuf, Device)> {
     let path = run_dir::checkpoint_path(run);
     if !path.exists() {
         bail!(
@@ -42,7 +73,7 @@ pub fn load_run(run: &Path, cli_device: Option<&str>, what: &str) -> Result<Trai
         .unwrap_or_else(|_| "auto".into());
     let device = resolve_device(cli_device, &config_device)?;
     refuse_edited_config(run, &checkpoint.meta.config_toml, what)?;
-    Ok(Trainer::from_checkpoint(checkpoint, &path, device)?)
+    Ok((checkpoint, path, device))
 }
 
 /// A run continues with the config its checkpoint recorded. If the run directory's

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use tch::{Kind, Tensor};
 
 use gan_train::image_grid::{default_nrow, npy_bytes, write_grid_png};
+use gan_train::Sampler;
 
 /// Output formats of `gan sample`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +69,8 @@ fn format_of(args: &SampleArgs) -> Result<SampleFormat> {
 
 pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
     let format = format_of(&args)?;
-    let trainer = super::load_run(&args.run, cli_device, "cannot sample")?;
+    // The generator alone: sampling reads no training data and no optimizer state.
+    let trainer = super::load_inference(&args.run, cli_device, "cannot sample", |_| false)?;
     let is_image = gan_train::observe::is_image_shape(&trainer.sample_shape());
     let n = args.n.unwrap_or(if is_image { 64 } else { 2500 });
     if n < 1 {

@@ -151,8 +151,13 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
             trainer.config().data.toy.clone(),
         )),
         Box::new(observe::SampleGrid::new(&dir, log.samples_every)),
-        Box::new(observe::FidLog::new(&dir, log.fid_every, log.fid_samples)),
-        Box::new(observe::Checkpointer::new(&dir, log.checkpoint_every)),
+        Box::new(
+            observe::FidLog::new(&dir, log.fid_every, log.fid_samples)
+                .keep_best(log.keep_best == "fid"),
+        ),
+        Box::new(
+            observe::Checkpointer::new(&dir, log.checkpoint_every).keep_last(log.keep_checkpoints),
+        ),
         Box::new(observe::Progress::new(
             trainer.config().train.steps,
             log.every,

@@ -22,8 +22,20 @@ pub struct SemiSupervised {
     pub unsupervised_weight: f64,
     /// Labelled examples per D step (default: the batch size).
     pub labeled_batch_size: Option<i64>,
-    /// The labelled subset, in shuffled batches.
-    pub labeled: Box<dyn Source>,
+    /// The labelled subset, in shuffled batches; `None` in a member built for inference
+    /// (`experiment::build_member_for_inference`), which cannot train.
+    pub labeled: Option<Box<dyn Source>>,
+}
+
+impl SemiSupervised {
+    fn labeled(&mut self) -> Result<&mut Box<dyn Source>> {
+        self.labeled.as_mut().ok_or_else(|| {
+            TrainError::config(
+                "variant.labels",
+                "this semi-supervised GAN was built for inference, without its labelled data",
+            )
+        })
+    }
 }
 
 impl FamilyMember for SemiSupervised {
@@ -57,7 +69,8 @@ impl FamilyMember for SemiSupervised {
     ) -> Result<Option<Tensor>> {
         let bs = self.labeled_batch_size.unwrap_or(batch_size);
         // Never more than the subset holds (100 labels, batch 100: one pass per step).
-        let batch = self.labeled.next_batch(bs.min(self.labels as i64))?;
+        let labels = self.labels as i64;
+        let batch = self.labeled()?.next_batch(bs.min(labels))?;
         let y = batch
             .y
             .ok_or_else(|| TrainError::config("variant.labels", "labelled batch has no labels"))?
@@ -70,10 +83,10 @@ impl FamilyMember for SemiSupervised {
     }
 
     fn source_state(&self) -> Option<SourceState> {
-        Some(self.labeled.state())
+        self.labeled.as_ref().map(|l| l.state())
     }
 
     fn restore_source(&mut self, state: &SourceState) -> Result<()> {
-        Ok(self.labeled.restore(state)?)
+        Ok(self.labeled()?.restore(state)?)
     }
 }

@@ -2,7 +2,9 @@
 //! scored against the test split with gan-rs's own classifier (see
 //! [`crate::image_metrics`] — comparable across gan-rs runs, not with published FID),
 //! appended to `fid.csv` (`step,fid`) and drawn as `fid.png` at the end. Without a
-//! cached classifier it warns once and stays off.
+//! cached classifier it warns once and stays off. With `log.keep_best = "fid"` it also
+//! keeps the checkpoint of the lowest FID so far as `checkpoints/best.safetensors`, and
+//! its step and value in `checkpoints/best.json` (read back on resume).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,10 @@ use crate::trainer::{StepStats, Trainer};
 /// The FID log file of a run directory.
 pub const FID_FILE: &str = "fid.csv";
 
+/// The best checkpoint, and its record, in a run's `checkpoints/`.
+pub const BEST_CHECKPOINT: &str = "best.safetensors";
+pub const BEST_RECORD: &str = "best.json";
+
 /// Real test images in the reference set.
 const REFERENCE_IMAGES: i64 = 10_000;
 
@@ -28,6 +34,9 @@ pub struct FidLog {
     samples: i64,
     state: Option<(Classifier, RealReference)>,
     points: Vec<(f64, f64)>,
+    keep_best: bool,
+    /// The lowest FID whose checkpoint is kept, and its step.
+    best: Option<(f64, u64)>,
 }
 
 impl FidLog {
@@ -38,7 +47,49 @@ impl FidLog {
             samples,
             state: None,
             points: Vec::new(),
+            keep_best: false,
+            best: None,
         }
+    }
+
+    /// Keep the checkpoint of the lowest FID (`log.keep_best = "fid"`).
+    pub fn keep_best(mut self, on: bool) -> Self {
+        self.keep_best = on;
+        self
+    }
+
+    /// The lowest FID measured (with its step) whose checkpoint is kept.
+    pub fn best(&self) -> Option<(f64, u64)> {
+        self.best
+    }
+
+    fn best_record_path(&self) -> PathBuf {
+        self.dir.join("checkpoints").join(BEST_RECORD)
+    }
+
+    /// Save the trainer as the best checkpoint if `fid` beats the kept one.
+    fn consider_best(&mut self, trainer: &Trainer, step: u64, fid: f64) -> Result<()> {
+        if !self.keep_best || !fid.is_finite() || self.best.is_some_and(|(b, _)| b <= fid) {
+            return Ok(());
+        }
+        let record = serde_json::json!({ "metric": "fid", "value": fid, "step": step });
+        let checkpoints = self.dir.join("checkpoints");
+        trainer.save_checkpoint(&checkpoints.join(BEST_CHECKPOINT), record.clone())?;
+        crate::checkpoint::write_atomically(
+            &self.best_record_path(),
+            serde_json::to_string_pretty(&record)
+                .expect("a JSON value serializes")
+                .as_bytes(),
+        )?;
+        self.best = Some((fid, step));
+        Ok(())
+    }
+
+    /// The kept best of an earlier part of this run (resume), from `best.json`.
+    fn read_best(&self) -> Option<(f64, u64)> {
+        let text = std::fs::read_to_string(self.best_record_path()).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some((v["value"].as_f64()?, v["step"].as_u64()?))
     }
 
     /// The (step, FID) points measured so far.
@@ -56,6 +107,7 @@ impl FidLog {
         let fid = image_metrics::fid(classifier, reference, &x)?;
         tracing::info!("step {step}: FID (gan-rs classifier) {fid:.3}");
         self.points.push((step as f64, fid));
+        self.consider_best(trainer, step, fid)?;
         let path = self.dir.join(FID_FILE);
         let new = !path.exists();
         let mut f = std::fs::OpenOptions::new()
@@ -95,6 +147,9 @@ impl Observer for FidLog {
         let real = image_metrics::reference_images(spec, REFERENCE_IMAGES)?;
         let reference = RealReference::new(&classifier, &real.images)?;
         self.state = Some((classifier, reference));
+        if self.keep_best && trainer.step() > 0 {
+            self.best = self.read_best();
+        }
         if trainer.step() == 0 {
             self.measure(trainer, 0)?;
         }
@@ -127,5 +182,50 @@ impl Observer for FidLog {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ExperimentConfig;
+
+    /// The best checkpoint follows the lowest finite FID, and a resumed log reads it
+    /// back, so a worse FID after a resume does not replace it.
+    #[test]
+    fn keeps_the_checkpoint_of_the_lowest_fid() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ExperimentConfig::from_toml_str(
+            "name = \"best\"\n[data.toy]\nkind = \"gaussian\"\nmean = 4.0\nstd = 1.25\n[generator]\nkind = \"linear\"\n[discriminator]\nkind = \"mlp\"\nhidden = [4]\n",
+            &[],
+        )
+        .unwrap();
+        let trainer = Trainer::new(config, tch::Device::Cpu).unwrap();
+        let mut log = FidLog::new(dir.path(), 10, 100).keep_best(true);
+        let best_step = || {
+            let ck = crate::checkpoint::load(&dir.path().join("checkpoints").join(BEST_CHECKPOINT))
+                .unwrap();
+            ck.meta.extra["step"].as_u64().unwrap()
+        };
+        log.consider_best(&trainer, 10, 5.0).unwrap();
+        assert_eq!(best_step(), 10);
+        log.consider_best(&trainer, 20, 6.0).unwrap();
+        log.consider_best(&trainer, 25, f64::NAN).unwrap();
+        assert_eq!(best_step(), 10);
+        log.consider_best(&trainer, 30, 4.0).unwrap();
+        assert_eq!(best_step(), 30);
+        assert_eq!(log.best(), Some((4.0, 30)));
+
+        let mut resumed = FidLog::new(dir.path(), 10, 100).keep_best(true);
+        resumed.best = resumed.read_best();
+        assert_eq!(resumed.best(), Some((4.0, 30)));
+        resumed.consider_best(&trainer, 40, 4.5).unwrap();
+        assert_eq!(best_step(), 30);
+        // Off: nothing is written.
+        let other = tempfile::tempdir().unwrap();
+        FidLog::new(other.path(), 10, 100)
+            .consider_best(&trainer, 10, 1.0)
+            .unwrap();
+        assert!(!other.path().join("checkpoints").exists());
     }
 }

@@ -140,8 +140,8 @@ impl Trainer {
                 "\"unrolled\" needs an MLP discriminator (discriminator.kind = \"mlp\")",
             ));
         }
-        let opt_g = Optimizer::new(&config.optim.generator, gen_vs.trainable_variables());
-        let opt_d = Optimizer::new(&config.optim.discriminator, disc_vs.trainable_variables());
+        let opt_g = Optimizer::for_var_store(&config.optim.generator, &gen_vs);
+        let opt_d = Optimizer::for_var_store(&config.optim.discriminator, &disc_vs);
         let ema = (config.train.ema > 0.0).then(|| Ema::new(&gen_vs, config.train.ema));
         let history = (config.train.historical_averaging > 0.0)
             .then(|| (HistoricalAverage::new(), HistoricalAverage::new()));
@@ -381,11 +381,45 @@ impl Trainer {
 /// Set libtorch's CPU thread count from `train.threads` (see [`TrainConfig`]).
 ///
 /// [`TrainConfig`]: crate::config::TrainConfig
-fn apply_thread_setting(config: &ExperimentConfig) {
+pub(crate) fn apply_thread_setting(config: &ExperimentConfig) {
     let threads = match config.train.threads {
         0 if config.data.toy.is_some() => 1,
         0 => return,
         n => n as i32,
     };
     tch::set_num_threads(threads);
+}
+
+impl crate::sampler::Sampler for Trainer {
+    fn config(&self) -> &ExperimentConfig {
+        Trainer::config(self)
+    }
+
+    fn device(&self) -> Device {
+        Trainer::device(self)
+    }
+
+    fn step(&self) -> u64 {
+        Trainer::step(self)
+    }
+
+    fn conditioning(&self) -> &Conditioning {
+        Trainer::conditioning(self)
+    }
+
+    fn sample_shape(&self) -> Vec<i64> {
+        Trainer::sample_shape(self)
+    }
+
+    fn sample_from(&self, input: &GenInput) -> Tensor {
+        Trainer::sample_from(self, input)
+    }
+
+    fn discriminator(&self) -> Option<&dyn gan_models::Discriminator> {
+        Some(Trainer::discriminator(self))
+    }
+
+    fn sample(&self, n: i64) -> Result<Tensor> {
+        Trainer::sample(self, n)
+    }
 }

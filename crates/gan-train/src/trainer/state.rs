@@ -1,7 +1,9 @@
 //! What a checkpoint holds of a trainer, and how a trainer is rebuilt from one. Each
 //! stateful part saves and restores its own tensors: the networks (`gen/`, `disc/`), the
 //! optimizers (`opt_g/`, `opt_d/`), the EMA (`ema/`), the historical averages (`ha_g/`,
-//! `ha_d/`), and the data sources' cursors (metadata).
+//! `ha_d/`), and the data sources' cursors (metadata). Optimizer state and historical
+//! averages are keyed by parameter name; checkpoints of format 1 keyed them by index and
+//! still load.
 
 use std::path::Path;
 
@@ -38,18 +40,20 @@ impl Trainer {
             },
             other => other,
         };
-        let opt_g_state = ck.with_prefix("opt_g/");
-        t.opt_g
-            .load_state(ck.meta.opt_g_steps, &|k| {
-                opt_g_state.get(k).map(|x| x.to_device(device))
-            })
+        let indexed = ck.meta.format_version == 1;
+        for (opt, prefix, steps) in [
+            (&mut t.opt_g, "opt_g/", ck.meta.opt_g_steps),
+            (&mut t.opt_d, "opt_d/", ck.meta.opt_d_steps),
+        ] {
+            let state = ck.with_prefix(prefix);
+            let lookup = |k: &str| state.get(k).map(|x| x.to_device(device));
+            if indexed {
+                opt.load_indexed_state(steps, &lookup)
+            } else {
+                opt.load_state(steps, &lookup)
+            }
             .map_err(with_path)?;
-        let opt_d_state = ck.with_prefix("opt_d/");
-        t.opt_d
-            .load_state(ck.meta.opt_d_steps, &|k| {
-                opt_d_state.get(k).map(|x| x.to_device(device))
-            })
-            .map_err(with_path)?;
+        }
         t.source.restore(&ck.meta.source_state)?;
         if let Some(state) = &ck.meta.labeled_source_state {
             t.member.restore_source(state)?;
@@ -69,20 +73,27 @@ impl Trainer {
             ema.load_state(ck)?;
         }
         if let Some((g, d)) = self.history.as_mut() {
-            for (prefix, ha) in [("ha_g", g), ("ha_d", d)] {
+            for (prefix, ha, opt) in [("ha_g", g, &self.opt_g), ("ha_d", d, &self.opt_d)] {
                 let count = ck
                     .tensor(&format!("{prefix}/count"))
                     .ok_or_else(|| missing(format!("historical average `{prefix}/count`")))?
                     .int64_value(&[0]);
                 let count = u64::try_from(count).map_err(|_| missing(format!("{prefix}/count")))?;
-                let means = (0..ck
-                    .with_prefix(&format!("{prefix}/"))
-                    .len()
-                    .saturating_sub(1))
-                    .map(|i| {
-                        ck.tensor(&format!("{prefix}/{i}"))
+                // An average that has seen no update holds no means yet.
+                let stored = count > 0;
+                let means = opt
+                    .param_names()
+                    .enumerate()
+                    .filter(|_| stored)
+                    .map(|(i, name)| {
+                        let key = if ck.meta.format_version == 1 {
+                            format!("{prefix}/{i}")
+                        } else {
+                            format!("{prefix}/{name}")
+                        };
+                        ck.tensor(&key)
                             .map(|t| t.to_device(self.device))
-                            .ok_or_else(|| missing(format!("historical average `{prefix}/{i}`")))
+                            .ok_or_else(|| missing(format!("historical average `{key}`")))
                     })
                     .collect::<Result<Vec<_>>>()?;
                 *ha = HistoricalAverage::from_state(count, means)?;
@@ -98,14 +109,14 @@ impl Trainer {
             out.extend(ema.state_tensors());
         }
         if let Some((g, d)) = &self.history {
-            for (prefix, ha) in [("ha_g", g), ("ha_d", d)] {
+            for (prefix, ha, opt) in [("ha_g", g, &self.opt_g), ("ha_d", d, &self.opt_d)] {
                 let (count, means) = ha.state();
                 out.push((
                     format!("{prefix}/count"),
                     Tensor::from_slice(&[count as i64]),
                 ));
-                for (i, m) in means.into_iter().enumerate() {
-                    out.push((format!("{prefix}/{i}"), m));
+                for (name, m) in opt.param_names().zip(means) {
+                    out.push((format!("{prefix}/{name}"), m));
                 }
             }
         }
@@ -138,6 +149,7 @@ impl Trainer {
             opt_g_steps: self.opt_g.steps(),
             opt_d_steps: self.opt_d.steps(),
             config_toml: self.config.to_toml(),
+            data_shape: Some(crate::experiment::DataShape::of(self.source.as_ref())),
             extra,
         };
         checkpoint::save(path, &tensors, &meta)

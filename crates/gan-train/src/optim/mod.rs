@@ -5,9 +5,18 @@
 //! every state tensor here, so a checkpoint holds all of it and a resumed run continues
 //! bit-for-bit. The update rules follow `torch.optim` exactly (same defaults, same bias
 //! correction, L2 weight decay added to the gradient as PyTorch's `weight_decay` does).
+//!
+//! Each parameter's state is keyed by the parameter's name (its var-store path for
+//! [`Optimizer::for_var_store`]), so a checkpoint stays loadable when modules are
+//! reordered. [`Lookahead`] is the same rule in differentiable form, for the unrolled
+//! GAN.
+
+mod lookahead;
+
+pub use lookahead::Lookahead;
 
 use serde::{Deserialize, Serialize};
-use tch::{no_grad, Tensor};
+use tch::{nn::VarStore, no_grad, Tensor};
 
 use crate::error::{Result, TrainError};
 use crate::fused_adam::{fused_adam_step, AdamStep, AdamTensors};
@@ -158,6 +167,8 @@ impl OptimizerConfig {
 
 /// One parameter and its optimizer state.
 struct Slot {
+    /// The parameter's name: the key of its state in checkpoints.
+    name: String,
     param: Tensor,
     /// Adam: exp_avg; RMSProp: square_avg; SGD: momentum buffer.
     first: Tensor,
@@ -176,13 +187,32 @@ pub struct Optimizer {
 }
 
 impl Optimizer {
-    /// An optimizer for `params` (typically `var_store.trainable_variables()`).
+    /// An optimizer for `params`, named by their index (`"0"`, `"1"`, …). Prefer
+    /// [`for_var_store`](Self::for_var_store) for networks, whose names survive a
+    /// reordering of modules.
     pub fn new(config: &OptimizerConfig, params: Vec<Tensor>) -> Self {
+        let named = params
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (i.to_string(), p))
+            .collect();
+        Self::named(config, named)
+    }
+
+    /// An optimizer for every trainable variable of `vs`, in the var store's order, each
+    /// named by its path (e.g. `"disc.fc0.weight"`).
+    pub fn for_var_store(config: &OptimizerConfig, vs: &VarStore) -> Self {
+        Self::named(config, named_trainable_variables(vs))
+    }
+
+    /// An optimizer for `(name, parameter)` pairs; names must be unique.
+    pub fn named(config: &OptimizerConfig, params: Vec<(String, Tensor)>) -> Self {
         let slots = params
             .into_iter()
-            .map(|param| {
+            .map(|(name, param)| {
                 let zeros = || param.zeros_like().detach();
                 Slot {
+                    name,
                     first: zeros(),
                     second: if config.kind == OptimizerKind::Adam {
                         zeros()
@@ -222,6 +252,11 @@ impl Optimizer {
     /// The parameters this optimizer updates.
     pub fn params(&self) -> impl Iterator<Item = &Tensor> {
         self.slots.iter().map(|s| &s.param)
+    }
+
+    /// The parameters' names, in the order of [`params`](Self::params).
+    pub fn param_names(&self) -> impl Iterator<Item = &str> {
+        self.slots.iter().map(|s| s.name.as_str())
     }
 
     /// Clear the gradients of every parameter.
@@ -352,14 +387,14 @@ impl Optimizer {
         });
     }
 
-    /// Every state tensor, named `"{i}.first"` / `"{i}.second"` by parameter index, plus
-    /// nothing else: the step count travels in the checkpoint metadata.
+    /// Every state tensor, named `"first/<parameter name>"` / `"second/<parameter name>"`;
+    /// the step count travels in the checkpoint metadata.
     pub fn state_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();
-        for (i, slot) in self.slots.iter().enumerate() {
-            out.push((format!("{i}.first"), slot.first.shallow_clone()));
+        for slot in &self.slots {
+            out.push((format!("first/{}", slot.name), slot.first.shallow_clone()));
             if slot.second.defined() {
-                out.push((format!("{i}.second"), slot.second.shallow_clone()));
+                out.push((format!("second/{}", slot.name), slot.second.shallow_clone()));
             }
         }
         out
@@ -371,12 +406,34 @@ impl Optimizer {
         steps: u64,
         lookup: &dyn Fn(&str) -> Option<Tensor>,
     ) -> Result<()> {
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            for (name, target) in [("first", &mut slot.first), ("second", &mut slot.second)] {
+        self.load_keyed(steps, lookup, |_, slot, which| {
+            format!("{which}/{}", slot.name)
+        })
+    }
+
+    /// Restore state saved by checkpoint format 1, which keyed it by parameter index
+    /// (`"{i}.first"`): the index is the position in [`params`](Self::params), which is
+    /// the var store's order, as it was when format 1 was written.
+    pub fn load_indexed_state(
+        &mut self,
+        steps: u64,
+        lookup: &dyn Fn(&str) -> Option<Tensor>,
+    ) -> Result<()> {
+        self.load_keyed(steps, lookup, |i, _, which| format!("{i}.{which}"))
+    }
+
+    fn load_keyed(
+        &mut self,
+        steps: u64,
+        lookup: &dyn Fn(&str) -> Option<Tensor>,
+        key_of: impl Fn(usize, &Slot, &str) -> String,
+    ) -> Result<()> {
+        for (i, slot) in self.slots.iter().enumerate() {
+            for (which, target) in [("first", &slot.first), ("second", &slot.second)] {
                 if !target.defined() {
                     continue;
                 }
-                let key = format!("{i}.{name}");
+                let key = key_of(i, slot, which);
                 let saved = lookup(&key).ok_or_else(|| TrainError::Checkpoint {
                     path: Default::default(),
                     reason: format!("optimizer state `{key}` is missing"),
@@ -391,12 +448,64 @@ impl Optimizer {
                         ),
                     });
                 }
+                let mut target = target.shallow_clone();
                 no_grad(|| target.copy_(&saved));
             }
         }
         self.steps = steps;
         Ok(())
     }
+
+    /// A differentiable copy of this optimizer's rule and state for the parameters named
+    /// `names` (in that order), to take look-ahead steps with (see [`Lookahead`]).
+    pub fn lookahead(&self, names: &[String]) -> Result<Lookahead> {
+        let state = names
+            .iter()
+            .map(|name| {
+                let slot = self.slots.iter().find(|s| &s.name == name).ok_or_else(|| {
+                    TrainError::config(
+                        "train.schedule",
+                        format!("the optimizer has no parameter `{name}` to look ahead with"),
+                    )
+                })?;
+                let copy = |t: &Tensor| {
+                    if t.defined() {
+                        t.detach().copy()
+                    } else {
+                        slot.param.zeros_like().detach()
+                    }
+                };
+                Ok((copy(&slot.first), copy(&slot.second)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Lookahead::new(
+            self.config.clone(),
+            self.lr(),
+            self.steps,
+            state,
+        ))
+    }
+}
+
+/// Every trainable variable of `vs` with its path, in [`VarStore::trainable_variables`]'
+/// order (the order the optimizer's per-index state of format 1 used).
+pub fn named_trainable_variables(vs: &VarStore) -> Vec<(String, Tensor)> {
+    let by_name = vs.variables();
+    vs.trainable_variables()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            // tch keeps names and the trainable list apart; a variable is its storage.
+            let name = by_name
+                .iter()
+                .find(|(_, v)| {
+                    v.numel() > 0 && v.data_ptr() == t.data_ptr() && v.size() == t.size()
+                })
+                .map(|(n, _)| n.clone())
+                .unwrap_or_else(|| format!("#{i}"));
+            (name, t)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -602,12 +711,72 @@ mod tests {
         assert!(first.abs().sum(Kind::Float).double_value(&[]) > 0.0);
     }
 
+    /// State is keyed by name: an optimizer over the same parameters listed in another
+    /// order (modules reordered) restores each parameter's own moments.
+    #[test]
+    fn named_state_survives_reordering() {
+        let cfg = OptimizerConfig::default();
+        let a = Tensor::from_slice(&[1.0f32, 2.0]).set_requires_grad(true);
+        let b = Tensor::from_slice(&[-3.0f32]).set_requires_grad(true);
+        let mut opt = Optimizer::named(
+            &cfg,
+            vec![
+                ("a".into(), a.shallow_clone()),
+                ("b".into(), b.shallow_clone()),
+            ],
+        );
+        opt.backward_step(&((&a * &a).sum(Kind::Float) + (&b * &b * 5.0).sum(Kind::Float)));
+        let saved: Vec<(String, Tensor)> = opt.state_tensors();
+        let names: Vec<&str> = saved.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["first/a", "second/a", "first/b", "second/b"]);
+        let mut reordered = Optimizer::named(
+            &cfg,
+            vec![
+                ("b".into(), b.shallow_clone()),
+                ("a".into(), a.shallow_clone()),
+            ],
+        );
+        reordered
+            .load_state(1, &|k| {
+                saved
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, t)| t.shallow_clone())
+            })
+            .unwrap();
+        for ((k, x), (k2, y)) in opt.state_tensors().iter().zip(
+            ["first/a", "second/a", "first/b", "second/b"]
+                .iter()
+                .map(|k| {
+                    reordered
+                        .state_tensors()
+                        .into_iter()
+                        .find(|(n, _)| n == k)
+                        .unwrap()
+                }),
+        ) {
+            assert_eq!(k, &k2);
+            assert!(x.equal(&y), "{k}");
+        }
+    }
+
+    #[test]
+    fn var_store_parameters_are_named_by_path() {
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        let root = vs.root() / "disc";
+        let _w = root.zeros("w", &[2]);
+        let _b = root.zeros("b", &[3]);
+        let _running = root.zeros_no_train("running", &[3]);
+        let opt = Optimizer::for_var_store(&OptimizerConfig::default(), &vs);
+        assert_eq!(opt.param_names().collect::<Vec<_>>(), ["disc.w", "disc.b"]);
+    }
+
     #[test]
     fn missing_state_is_a_clear_error() {
         let p = Tensor::zeros([2], (Kind::Float, Device::Cpu)).set_requires_grad(true);
         let mut opt = Optimizer::new(&OptimizerConfig::default(), vec![p]);
         let err = opt.load_state(1, &|_| None).unwrap_err().to_string();
-        assert!(err.contains("0.first"), "{err}");
+        assert!(err.contains("first/0"), "{err}");
     }
 
     #[test]
