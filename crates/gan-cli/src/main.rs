@@ -3,6 +3,10 @@
 //! This binary only parses arguments and wires the library crates together; all maths
 //! lives in gan-core / gan-models / gan-train.
 
+// Argument docs are clap's `--help` text, printed as written: `<data dir>` there is a
+// placeholder for the user, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod commands;
 mod cuda;
 

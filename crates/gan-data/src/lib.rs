@@ -2,7 +2,7 @@
 //!
 //! - Toy distributions ([`ToyConfig`], [`ToySource`]): 1-D Gaussian and mixtures, the 2-D ring
 //!   and grid of the mode-coverage protocol, explicit 2-D mixtures — infinite seeded streams.
-//! - Image datasets ([`load`] → [`ImageDataset`] → [`ShuffledLoader`]): MNIST and
+//! - Image datasets ([`load()`] → [`ImageDataset`] → [`ShuffledLoader`]): MNIST and
 //!   Fashion-MNIST from IDX files (plain or gzip, see [`idx`]), CIFAR-10 from its binary
 //!   batches (see [`cifar`]).
 //!

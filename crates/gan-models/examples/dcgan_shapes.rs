@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run -p gan-models --example dcgan_shapes`.
 
-use gan_models::{init_dcgan_weights, DcganConfig, Discriminator, Generator, ModelError};
+use gan_models::{DcganConfig, Discriminator, Generator, ModelError};
 use tch::{nn, Device, Tensor};
 
 fn main() -> Result<(), ModelError> {
@@ -13,7 +13,6 @@ fn main() -> Result<(), ModelError> {
         let vs = nn::VarStore::new(Device::Cpu);
         let g = cfg.build_generator(&(vs.root() / "gen"))?;
         let d = cfg.build_discriminator(&(vs.root() / "disc"))?;
-        init_dcgan_weights(&vs);
         let params: i64 = vs
             .trainable_variables()
             .iter()

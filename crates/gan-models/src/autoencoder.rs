@@ -18,12 +18,12 @@
 //!   transposed convolutions `convt{j}` (4×4, stride 2, pad 1) with batch norm `bnt{j+1}`
 //!   and ReLU, the last one to `C` channels with tanh instead (images are in `[−1, 1]`).
 //!
-//! The conv names follow the DCGAN ones, so [`crate::init_dcgan_weights`] applies to them
-//! (conv weights `N(0, 0.02)`, `bn*` / `bnt*` norms `N(1, 0.02)`); linear layers keep
-//! tch's default initialisation.
+//! The conv layers are built with the DCGAN initialisation (conv weights `N(0, 0.02)`,
+//! `bn*` / `bnt*` norms `N(1, 0.02)`, see [`crate::conv_weight_init`]); linear layers
+//! keep tch's default initialisation.
 
 use crate::activation::{leaky_relu, LEAKY_RELU_SLOPE};
-use crate::dcgan::DcganConfig;
+use crate::dcgan::{conv_weight_init, dcgan_batch_norm_config, DcganConfig};
 use crate::error::{ensure_positive, ModelError, Result};
 use crate::{DiscOutput, Discriminator};
 use serde::{Deserialize, Serialize};
@@ -40,32 +40,37 @@ fn default_ndf() -> i64 {
 pub struct AutoencoderConfig {
     /// Width of the bottleneck code.
     pub code_dim: i64,
-    /// Encoder hidden widths for vector data (the decoder mirrors them). Ignored for images.
+    /// Encoder hidden widths for vector data (the decoder mirrors them); refused for
+    /// images, whose autoencoder is convolutional.
     #[serde(default)]
     pub hidden: Vec<i64>,
-    /// Base conv width for image data (like DCGAN's `ndf`, default 64). Ignored for vectors.
-    #[serde(default = "default_ndf")]
-    pub ndf: i64,
+    /// Base conv width for image data (like DCGAN's `ndf`, default 64); refused for
+    /// vectors, whose autoencoder is an MLP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ndf: Option<i64>,
 }
 
 impl AutoencoderConfig {
-    /// A config with the given code width, no hidden layers and `ndf = 64`.
+    /// A config with the given code width, no hidden layers and the default `ndf` (64).
     pub fn new(code_dim: i64) -> Self {
         AutoencoderConfig {
             code_dim,
             hidden: Vec::new(),
-            ndf: default_ndf(),
+            ndf: None,
         }
     }
 
     /// Checks that every size is positive (including the fields the chosen variant
     /// ignores: a zero there is a mistake either way).
     pub fn validate(&self) -> Result<()> {
-        ensure_positive("code_dim", self.code_dim)?;
+        crate::spec::ensure_layer_width("code_dim", self.code_dim)?;
         for &h in &self.hidden {
-            ensure_positive("hidden", h)?;
+            crate::spec::ensure_layer_width("hidden", h)?;
         }
-        ensure_positive("ndf", self.ndf)
+        if let Some(ndf) = self.ndf {
+            ensure_positive("ndf", ndf)?;
+        }
+        Ok(())
     }
 
     /// Builds under `p` for samples of `sample_shape`: `[D]` → MLP autoencoder;
@@ -82,7 +87,19 @@ impl AutoencoderConfig {
             ));
         }
         let net = match *sample_shape {
+            [_] if self.ndf.is_some() => {
+                return Err(ModelError::invalid(
+                    "ndf",
+                    "applies to image data; a vector autoencoder is an MLP (set hidden)",
+                ))
+            }
             [d] => self.build_mlp(p, d),
+            [_, _, _] if !self.hidden.is_empty() => {
+                return Err(ModelError::invalid(
+                    "hidden",
+                    "applies to vector data; an image autoencoder is convolutional (set ndf)",
+                ))
+            }
             [c, h, w] => {
                 if h != w {
                     return Err(ModelError::invalid(
@@ -132,7 +149,7 @@ impl AutoencoderConfig {
     fn build_conv(&self, p: &nn::Path, channels: i64, size: i64) -> Result<Net> {
         // Reuse DCGAN's size checks and layer plan (widths per depth, base kernel).
         let dcgan = DcganConfig {
-            ndf: self.ndf,
+            ndf: self.ndf.unwrap_or(default_ndf()),
             ..DcganConfig::new(channels, size)
         };
         dcgan.validate()?;
@@ -149,10 +166,12 @@ impl AutoencoderConfig {
                 padding: 1,
                 // A bias in front of batch norm would be cancelled by it (and get no gradient).
                 bias: !has_bn,
+                ws_init: conv_weight_init(),
                 ..Default::default()
             };
             let conv = nn::conv2d(p / format!("conv{i}"), in_ch, w, 4, conv_cfg);
-            let bn = has_bn.then(|| nn::batch_norm2d(p / format!("bn{i}"), w, bn_config()));
+            let bn = has_bn
+                .then(|| nn::batch_norm2d(p / format!("bn{i}"), w, dcgan_batch_norm_config()));
             enc.push((conv, bn));
             in_ch = w;
         }
@@ -165,7 +184,7 @@ impl AutoencoderConfig {
             ..Default::default()
         };
         let fc = nn::linear(p / "fc", self.code_dim, flat, fc_cfg);
-        let fc_bn = nn::batch_norm2d(p / "bnt0", in_ch, bn_config());
+        let fc_bn = nn::batch_norm2d(p / "bnt0", in_ch, dcgan_batch_norm_config());
         let mut dec = Vec::with_capacity(depth);
         for j in 0..depth {
             let last = j + 1 == depth;
@@ -178,11 +197,17 @@ impl AutoencoderConfig {
                 stride: 2,
                 padding: 1,
                 bias: last,
+                ws_init: conv_weight_init(),
                 ..Default::default()
             };
             let convt = nn::conv_transpose2d(p / format!("convt{j}"), in_ch, out_ch, 4, conv_cfg);
-            let bn =
-                (!last).then(|| nn::batch_norm2d(p / format!("bnt{}", j + 1), out_ch, bn_config()));
+            let bn = (!last).then(|| {
+                nn::batch_norm2d(
+                    p / format!("bnt{}", j + 1),
+                    out_ch,
+                    dcgan_batch_norm_config(),
+                )
+            });
             dec.push((convt, bn));
             in_ch = out_ch;
         }
@@ -194,14 +219,6 @@ impl AutoencoderConfig {
             map,
             dec,
         })
-    }
-}
-
-/// Batch norm with PyTorch's defaults (weight 1, bias 0), as in the DCGAN networks.
-fn bn_config() -> nn::BatchNormConfig {
-    nn::BatchNormConfig {
-        ws_init: nn::Init::Const(1.0),
-        ..Default::default()
     }
 }
 
@@ -354,7 +371,7 @@ mod tests {
     fn conv_variables_for_28px() {
         tch::manual_seed(0);
         let cfg = AutoencoderConfig {
-            ndf: 4,
+            ndf: Some(4),
             ..AutoencoderConfig::new(5)
         };
         let (vs, _) = build(&cfg, &[1, 28, 28]);
@@ -387,10 +404,21 @@ mod tests {
         };
         assert_eq!(field(zero_hidden.build(&p, &[2])), "hidden");
         let zero_ndf = AutoencoderConfig {
-            ndf: 0,
+            ndf: Some(0),
             ..AutoencoderConfig::new(2)
         };
         assert_eq!(field(zero_ndf.build(&p, &[1, 28, 28])), "ndf");
+        // Each field applies to one kind of data, and is refused for the other.
+        let ndf = AutoencoderConfig {
+            ndf: Some(8),
+            ..AutoencoderConfig::new(2)
+        };
+        assert_eq!(field(ndf.build(&p, &[2])), "ndf");
+        let hidden = AutoencoderConfig {
+            hidden: vec![4],
+            ..AutoencoderConfig::new(2)
+        };
+        assert_eq!(field(hidden.build(&p, &[1, 28, 28])), "hidden");
         let cfg = AutoencoderConfig::new(2);
         assert_eq!(field(cfg.build(&p, &[1, 2, 3, 4])), "sample_shape");
         assert_eq!(field(cfg.build(&p, &[])), "sample_shape");

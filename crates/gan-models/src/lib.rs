@@ -9,7 +9,8 @@
 //! - [`MlpConfig`]: fully connected generator / discriminator, with a functional forward
 //!   ([`MlpDiscriminator::forward_with`]) for unrolled GANs.
 //! - [`LinearGeneratorConfig`]: the affine 1-D generator `a·z + b`.
-//! - [`DcganConfig`]: DCGAN for 28×28, 32×32 and 64×64 images, [`init_dcgan_weights`].
+//! - [`DcganConfig`]: DCGAN for 28×28, 32×32 and 64×64 images, initialised as the paper
+//!   says when each layer is built ([`conv_weight_init`], [`dcgan_batch_norm_config`]).
 //! - [`AutoencoderConfig`]: the EBGAN autoencoder discriminator (energy = reconstruction
 //!   error) for vectors and 28×28, 32×32, 64×64 images.
 //! - [`HeadsConfig`]: AC-GAN auxiliary classifier, InfoGAN Q head, semi-supervised output.
@@ -32,6 +33,7 @@ pub mod minibatch;
 pub mod minibatch_std;
 pub mod mlp;
 pub mod output;
+pub mod spec;
 pub mod traits;
 pub mod vbn;
 
@@ -39,7 +41,8 @@ pub use activation::Activation;
 pub use autoencoder::{AutoencoderConfig, AutoencoderDiscriminator};
 pub use conditional::LabelEmbedding;
 pub use dcgan::{
-    init_dcgan_weights, DcganConfig, DcganDiscriminator, DcganGenerator, Norm, DCGAN_IMAGE_SIZES,
+    conv_weight_init, dcgan_batch_norm_config, norm_weight_init, DcganConfig, DcganDiscriminator,
+    DcganGenerator, Norm, DCGAN_IMAGE_SIZES,
 };
 pub use error::{ModelError, Result};
 pub use heads::{HeadsConfig, SemiSupervisedOutput};

@@ -101,7 +101,7 @@ impl MlpConfig {
         ensure_positive("input_dim", self.input_dim)?;
         ensure_positive("output_dim", self.output_dim)?;
         for &h in &self.hidden {
-            ensure_positive("hidden", h)?;
+            crate::spec::ensure_layer_width("hidden", h)?;
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(ModelError::invalid(

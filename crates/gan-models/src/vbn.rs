@@ -31,10 +31,20 @@ impl VirtualBatchNorm {
     /// Creates the layer; `gamma` is stored as `p / "weight"` (init 1) and `beta` as
     /// `p / "bias"` (init 0), like a batch-norm layer.
     pub fn new(p: &nn::Path, num_features: i64, ref_size: i64) -> Result<Self> {
+        Self::with_scale_init(p, num_features, ref_size, nn::Init::Const(1.0))
+    }
+
+    /// Like [`new`](Self::new) with `gamma` drawn from `scale_init` (DCGAN: `N(1, 0.02)`).
+    pub fn with_scale_init(
+        p: &nn::Path,
+        num_features: i64,
+        ref_size: i64,
+        scale_init: nn::Init,
+    ) -> Result<Self> {
         ensure_positive("virtual batch norm features", num_features)?;
         ensure_positive("vbn_reference_size", ref_size)?;
         Ok(VirtualBatchNorm {
-            gamma: p.ones("weight", &[num_features]),
+            gamma: p.var("weight", &[num_features], scale_init),
             beta: p.zeros("bias", &[num_features]),
             ref_size,
             num_features,

@@ -1,8 +1,6 @@
 //! Integration tests for the DCGAN generator / discriminator.
 
-use gan_models::{
-    init_dcgan_weights, DcganConfig, Discriminator, Generator, MinibatchDiscriminationConfig, Norm,
-};
+use gan_models::{DcganConfig, Discriminator, Generator, MinibatchDiscriminationConfig, Norm};
 use tch::{nn, Device, Kind, Tensor};
 
 fn small(channels: i64, size: i64) -> DcganConfig {
@@ -211,9 +209,30 @@ fn dcgan_init_follows_the_paper() {
     let cfg = DcganConfig::new(3, 64);
     cfg.build_generator(&(vs.root() / "gen")).unwrap();
     cfg.build_discriminator(&(vs.root() / "disc")).unwrap();
-    // G: 5 convT + 4 BN * 2; D: 5 conv + 3 BN * 2.
-    assert_eq!(init_dcgan_weights(&vs), 5 + 8 + 5 + 6);
     let vars = vs.variables();
+    // Every conv weight is drawn from N(0, 0.02) and every norm scale from N(1, 0.02)
+    // as the layers are built (G: 5 convT + 4 BN; D: 5 conv + 3 BN).
+    let (mut convs, mut norms) = (0, 0);
+    for (name, v) in &vars {
+        let (mean, std) = (
+            v.mean(Kind::Float).double_value(&[]),
+            v.std(true).double_value(&[]),
+        );
+        if name.ends_with(".weight") && v.dim() == 4 {
+            convs += 1;
+            assert!(
+                mean.abs() < 0.002 && (std - 0.02).abs() < 0.003,
+                "{name}: {mean} {std}"
+            );
+        } else if name.contains(".bn") && name.ends_with(".weight") {
+            norms += 1;
+            assert!(
+                (mean - 1.0).abs() < 0.01 && (std - 0.02).abs() < 0.01,
+                "{name}: {mean} {std}"
+            );
+        }
+    }
+    assert_eq!((convs, norms), (5 + 5, 4 + 3));
     let w = &vars["gen.convt1.weight"];
     let std = w.std(true).double_value(&[]);
     assert!((std - 0.02).abs() < 0.001, "std {std}");

@@ -15,7 +15,7 @@ use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
 use gan_core::{AdversarialLoss, LossKind};
-use gan_models::{init_dcgan_weights, DcganConfig, Discriminator, Generator};
+use gan_models::{DcganConfig, Discriminator, Generator};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<i64> = std::env::args()
@@ -39,8 +39,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let g = cfg.build_generator(&gvs.root())?;
     let d = cfg.build_discriminator(&dvs.root())?;
-    init_dcgan_weights(&gvs);
-    init_dcgan_weights(&dvs);
     let adam = nn::Adam {
         beta1: 0.5,
         beta2: 0.999,

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use gan_core::AdversarialLoss;
 use gan_data::{DatasetName, ToyConfig};
-use gan_models::{Activation, MinibatchDiscriminationConfig, Norm};
+use gan_models::spec::{
+    DcganDiscriminatorSpec, DcganGeneratorSpec, MlpDiscriminatorSpec, MlpGeneratorSpec,
+};
+use gan_models::AutoencoderConfig;
 
 use crate::error::{Result, TrainError};
 use crate::optim::OptimizerConfig;
@@ -67,115 +70,64 @@ pub struct DatasetSpec {
     pub classes: Option<Vec<i64>>,
 }
 
-/// The generator network.
+/// The generator network: a kind, and (for the learned ones) gan-models' spec of it,
+/// which owns the fields' defaults and validation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GeneratorSpec {
     /// G(z) = a·z + b (seed 001); the latent size equals the data dimension.
     Linear,
     /// A fully connected network.
-    Mlp {
-        #[serde(default = "default_latent_toy")]
-        latent_dim: i64,
-        hidden: Vec<i64>,
-        #[serde(default = "default_g_activation")]
-        activation: Activation,
-        /// Output activation: `none` for toy data, `tanh` for images in [−1, 1].
-        #[serde(default = "default_output_activation")]
-        output_activation: Activation,
-    },
+    Mlp(MlpGeneratorSpec),
     /// DCGAN generator (Radford et al.) for the dataset's image shape (28, 32 or 64 px).
-    Dcgan {
-        #[serde(default = "default_latent_image")]
-        latent_dim: i64,
-        /// Base width `ngf` (PyTorch's example: 64).
-        #[serde(default = "default_dcgan_width")]
-        ngf: i64,
-        /// Hidden-layer normalization: `batch`, `virtual` (VBN) or `none`.
-        #[serde(default)]
-        norm: Norm,
-        /// Reference batch size for `norm = "virtual"`.
-        #[serde(default = "default_dcgan_width")]
-        vbn_reference_size: i64,
-    },
+    Dcgan(DcganGeneratorSpec),
 }
 
-/// The discriminator network.
+/// The discriminator network: a kind and gan-models' spec of it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DiscriminatorSpec {
-    Mlp {
-        hidden: Vec<i64>,
-        #[serde(default = "default_d_activation")]
-        activation: Activation,
-        /// Dropout probability after each hidden layer (0 = off).
-        #[serde(default)]
-        dropout: f64,
-        /// Minibatch discrimination before the output layer (Salimans et al. 2016),
-        /// e.g. `{ kernels = 5, kernel_dim = 3 }`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        minibatch_discrimination: Option<MinibatchDiscriminationConfig>,
-        /// Append the minibatch-std feature before the output layer (Karras et al. 2018).
-        #[serde(default)]
-        minibatch_std: bool,
-        /// Std of Gaussian noise added to D's input in training (0 = off).
-        #[serde(default)]
-        input_noise: f64,
-        /// Std of Gaussian noise added after each hidden layer in training (0 = off).
-        #[serde(default)]
-        hidden_noise: f64,
-    },
+    /// A fully connected network.
+    Mlp(MlpDiscriminatorSpec),
     /// EBGAN's autoencoder discriminator: the score is the per-sample reconstruction MSE
     /// (an energy) and `features` the code. MLP for vectors, convolutional for images.
-    Autoencoder {
-        /// Width of the bottleneck code.
-        code_dim: i64,
-        /// Encoder hidden widths for vector data (the decoder mirrors them).
-        #[serde(default)]
-        hidden: Vec<i64>,
-        /// Base conv width for images.
-        #[serde(default = "default_dcgan_width")]
-        ndf: i64,
-    },
+    Autoencoder(AutoencoderConfig),
     /// DCGAN discriminator for the dataset's image shape (28, 32 or 64 px).
-    Dcgan {
-        /// Base width `ndf` (PyTorch's example: 64).
-        #[serde(default = "default_dcgan_width")]
-        ndf: i64,
-        /// Minibatch discrimination before the score (Salimans et al. 2016).
-        #[serde(default)]
-        minibatch_discrimination: Option<MinibatchDiscriminationConfig>,
-        /// Append a minibatch-std channel to the last block.
-        #[serde(default)]
-        minibatch_std: bool,
-        /// Batch norm on the feature layer (set false for feature matching).
-        #[serde(default = "default_true")]
-        features_layer_batch_norm: bool,
-    },
+    Dcgan(DcganDiscriminatorSpec),
 }
 
-fn default_latent_image() -> i64 {
-    100
-}
-fn default_dcgan_width() -> i64 {
-    64
-}
-fn default_true() -> bool {
-    true
-}
-
-fn default_output_activation() -> Activation {
-    Activation::None
+impl GeneratorSpec {
+    /// The spec's own checks, errors keyed `generator.<field>`.
+    fn validate(&self) -> Result<()> {
+        match self {
+            GeneratorSpec::Linear => Ok(()),
+            GeneratorSpec::Mlp(spec) => spec.validate(),
+            GeneratorSpec::Dcgan(spec) => spec.validate(),
+        }
+        .map_err(|e| model_error("generator", e))
+    }
 }
 
-fn default_latent_toy() -> i64 {
-    2
+impl DiscriminatorSpec {
+    /// The spec's own checks, errors keyed `discriminator.<field>`.
+    fn validate(&self) -> Result<()> {
+        match self {
+            DiscriminatorSpec::Mlp(spec) => spec.validate(),
+            DiscriminatorSpec::Autoencoder(spec) => spec.validate(),
+            DiscriminatorSpec::Dcgan(spec) => spec.validate(),
+        }
+        .map_err(|e| model_error("discriminator", e))
+    }
 }
-fn default_g_activation() -> Activation {
-    Activation::Relu
-}
-fn default_d_activation() -> Activation {
-    Activation::LeakyRelu
+
+/// A gan-models error about a field of `section` as a config error naming the key.
+pub(crate) fn model_error(section: &str, e: gan_models::ModelError) -> TrainError {
+    match e {
+        gan_models::ModelError::InvalidConfig { field, reason } => {
+            TrainError::config(format!("{section}.{field}"), reason)
+        }
+        other => TrainError::config(section, other.to_string()),
+    }
 }
 
 /// How D and G updates interleave.
@@ -423,86 +375,8 @@ impl ExperimentConfig {
         self.optim.discriminator.validate("optim.discriminator")?;
         self.loss.validate().map_err(loss_error)?;
         positive("log.every", self.log.every as f64)?;
-        match &self.generator {
-            GeneratorSpec::Linear => {}
-            GeneratorSpec::Mlp {
-                latent_dim, hidden, ..
-            } => {
-                if !(1..=MAX_LAYER_SIZE).contains(latent_dim) {
-                    return Err(TrainError::config(
-                        "generator.latent_dim",
-                        format!("must be in 1..={MAX_LAYER_SIZE}, got {latent_dim}"),
-                    ));
-                }
-                layer_sizes("generator.hidden", hidden)?;
-            }
-            GeneratorSpec::Dcgan {
-                latent_dim,
-                ngf,
-                vbn_reference_size,
-                ..
-            } => {
-                at_least_one("generator.latent_dim", *latent_dim)?;
-                at_least_one("generator.ngf", *ngf)?;
-                at_least_one("generator.vbn_reference_size", *vbn_reference_size)?;
-            }
-        }
-        match &self.discriminator {
-            DiscriminatorSpec::Mlp {
-                hidden,
-                dropout,
-                minibatch_discrimination,
-                ..
-            } => {
-                layer_sizes("discriminator.hidden", hidden)?;
-                if let Some(m) = minibatch_discrimination {
-                    m.validate().map_err(|e| {
-                        TrainError::config("discriminator.minibatch_discrimination", e.to_string())
-                    })?;
-                }
-                if !(0.0..1.0).contains(dropout) {
-                    return Err(TrainError::config(
-                        "discriminator.dropout",
-                        format!("must be in [0, 1), got {dropout}"),
-                    ));
-                }
-            }
-            DiscriminatorSpec::Dcgan {
-                ndf,
-                minibatch_discrimination,
-                ..
-            } => {
-                at_least_one("discriminator.ndf", *ndf)?;
-                if let Some(m) = minibatch_discrimination {
-                    m.validate().map_err(|e| {
-                        TrainError::config("discriminator.minibatch_discrimination", e.to_string())
-                    })?;
-                }
-            }
-            DiscriminatorSpec::Autoencoder {
-                code_dim,
-                hidden,
-                ndf,
-            } => {
-                if !(1..=MAX_LAYER_SIZE).contains(code_dim) {
-                    return Err(TrainError::config(
-                        "discriminator.code_dim",
-                        format!("must be in 1..={MAX_LAYER_SIZE}, got {code_dim}"),
-                    ));
-                }
-                layer_sizes("discriminator.hidden", hidden)?;
-                at_least_one("discriminator.ndf", *ndf)?;
-            }
-        }
-        if let DiscriminatorSpec::Mlp {
-            input_noise,
-            hidden_noise,
-            ..
-        } = &self.discriminator
-        {
-            non_negative("discriminator.input_noise", *input_noise)?;
-            non_negative("discriminator.hidden_noise", *hidden_noise)?;
-        }
+        self.generator.validate()?;
+        self.discriminator.validate()?;
         self.validate_variant()?;
         self.log.validate(self.data.dataset.is_some())
     }
@@ -586,7 +460,7 @@ impl ExperimentConfig {
                 format!("variant \"{}\" needs an mlp or dcgan generator", v.name()),
             ));
         }
-        let autoencoder = matches!(self.discriminator, DiscriminatorSpec::Autoencoder { .. });
+        let autoencoder = matches!(self.discriminator, DiscriminatorSpec::Autoencoder(_));
         let ebgan = matches!(v, Variant::EnergyBased { .. });
         if autoencoder != ebgan {
             return Err(TrainError::config(
@@ -648,19 +522,6 @@ impl ExperimentConfig {
                 ),
             ));
         }
-        if let GeneratorSpec::Dcgan {
-            norm,
-            vbn_reference_size,
-            ..
-        } = &self.generator
-        {
-            if *norm != Norm::Virtual && *vbn_reference_size != default_dcgan_width() {
-                return Err(TrainError::config(
-                    "generator.vbn_reference_size",
-                    "applies only with generator.norm = \"virtual\"",
-                ));
-            }
-        }
         Ok(())
     }
 }
@@ -711,31 +572,10 @@ fn non_negative(key: &str, v: f64) -> Result<()> {
     }
 }
 
-fn at_least_one(key: &str, v: i64) -> Result<()> {
-    if v >= 1 {
-        Ok(())
-    } else {
-        Err(TrainError::config(key, format!("must be >= 1, got {v}")))
-    }
-}
-
 /// Largest `train.batch_size` (the toy sources' limit, 2^24 samples).
 pub const MAX_BATCH_SIZE: i64 = 1 << 24;
 /// Largest `train.threads`: far more would exhaust the stack space for threads.
 pub const MAX_THREADS: u32 = 1024;
-/// Largest MLP layer width or latent size (a 65536² layer already holds 16 GiB).
-pub const MAX_LAYER_SIZE: i64 = 1 << 16;
-
-fn layer_sizes(key: &str, sizes: &[i64]) -> Result<()> {
-    match sizes.iter().find(|s| !(1..=MAX_LAYER_SIZE).contains(*s)) {
-        Some(s) => Err(TrainError::config(
-            key,
-            format!("layer sizes must be in 1..={MAX_LAYER_SIZE}, got {s}"),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// Apply one `dotted.key=value` override to a TOML table. The value is parsed as a
 /// TOML value (`2000`, `1e-3`, `true`, `[64, 64]`, `"text"`); anything that isn't valid
 /// TOML is taken as a bare string, so `--set loss.kind=hinge` works unquoted.
@@ -823,15 +663,15 @@ mod tests {
         assert_eq!(c.loss.kind, gan_core::LossKind::Hinge);
         assert_eq!(
             c.discriminator,
-            DiscriminatorSpec::Mlp {
+            DiscriminatorSpec::Mlp(MlpDiscriminatorSpec {
                 hidden: vec![4],
-                activation: Activation::LeakyRelu,
+                activation: gan_models::Activation::LeakyRelu,
                 dropout: 0.0,
                 minibatch_discrimination: None,
                 minibatch_std: false,
                 input_noise: 0.0,
                 hidden_noise: 0.0,
-            }
+            })
         );
     }
 

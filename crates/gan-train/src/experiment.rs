@@ -6,11 +6,10 @@ use tch::{nn::VarStore, Device, Tensor};
 
 use gan_data::{Source, ToySource};
 use gan_models::{
-    init_dcgan_weights, to_channels_last, AutoencoderConfig, DcganConfig, Discriminator, Generator,
-    LinearGeneratorConfig, MlpConfig, DCGAN_IMAGE_SIZES,
+    to_channels_last, Discriminator, Generator, LinearGeneratorConfig, DCGAN_IMAGE_SIZES,
 };
 
-use crate::config::{DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
+use crate::config::{model_error, DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
 use crate::error::{Result, TrainError};
 use crate::family::{self, FamilyMember};
 use crate::rng;
@@ -35,7 +34,7 @@ pub struct Parts {
 /// The registry of the GAN family: the [`FamilyMember`] that a config's `[variant]`
 /// names, with the data it trains on (the semi-supervised GAN's labelled subset).
 /// Adding a member means adding its file under `family/` and one arm in
-/// [`member_of`].
+/// `member_of`.
 pub fn build_member(config: &ExperimentConfig) -> Result<Box<dyn FamilyMember>> {
     member_of(config, build_labeled_source(config)?)
 }
@@ -218,6 +217,7 @@ pub fn build_generator(
 
     tch::manual_seed(rng::derived_seed(config.seed, "init") as i64 >> 1);
     let gen_vs = VarStore::new(device);
+    let root = gen_vs.root() / "gen";
     let generator: Box<dyn Generator> = match &config.generator {
         GeneratorSpec::Linear => {
             if sample_shape.len() != 1 {
@@ -226,21 +226,12 @@ pub fn build_generator(
                     format!("a linear generator needs vector data, got samples of shape {sample_shape:?}"),
                 ));
             }
-            Box::new(LinearGeneratorConfig { dim: data_dim }.build(&(gen_vs.root() / "gen"))?)
+            Box::new(LinearGeneratorConfig { dim: data_dim }.build(&root)?)
         }
-        GeneratorSpec::Mlp {
-            latent_dim,
-            hidden,
-            activation,
-            output_activation,
-        } => {
-            let cfg = MlpConfig {
-                activation: *activation,
-                output_activation: *output_activation,
-                num_classes: gen_classes,
-                ..MlpConfig::new(latent_dim + code_dim, hidden.clone(), data_dim)
-            };
-            let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
+        GeneratorSpec::Mlp(spec) => {
+            let g = spec
+                .config(data_dim, gen_classes, code_dim)
+                .build_generator(&root)?;
             if sample_shape.len() == 1 {
                 Box::new(g)
             } else {
@@ -250,23 +241,12 @@ pub fn build_generator(
                 })
             }
         }
-        GeneratorSpec::Dcgan {
-            latent_dim,
-            ngf,
-            norm,
-            vbn_reference_size,
-        } => {
-            let cfg = DcganConfig {
-                latent_dim: latent_dim + code_dim,
-                num_classes: gen_classes,
-                ngf: *ngf,
-                generator_norm: *norm,
-                vbn_reference_size: *vbn_reference_size,
-                ..dcgan_base(sample_shape, "generator.kind")?
-            };
-            let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
-            init_dcgan_weights(&gen_vs);
-            Box::new(g)
+        GeneratorSpec::Dcgan(spec) => {
+            let (channels, size) = image_shape(sample_shape, "generator.kind")?;
+            Box::new(
+                spec.config(channels, size, gen_classes, code_dim)
+                    .build_generator(&root)?,
+            )
         }
     };
     if config.train.channels_last {
@@ -296,64 +276,23 @@ pub fn build_discriminator(
         None
     };
     let disc_vs = VarStore::new(device);
+    let root = disc_vs.root() / "disc";
     let discriminator: Box<dyn Discriminator> = match &config.discriminator {
-        DiscriminatorSpec::Mlp {
-            hidden,
-            activation,
-            dropout,
-            minibatch_discrimination,
-            minibatch_std,
-            input_noise,
-            hidden_noise,
-        } => {
-            let cfg = MlpConfig {
-                activation: *activation,
-                dropout: *dropout,
-                minibatch_discrimination: *minibatch_discrimination,
-                minibatch_std: *minibatch_std,
-                num_classes: disc_classes,
-                heads,
-                input_noise: *input_noise,
-                hidden_noise: *hidden_noise,
-                ..MlpConfig::new(data_dim, hidden.clone(), 1)
-            };
-            Box::new(cfg.build_discriminator(&(disc_vs.root() / "disc"))?)
+        DiscriminatorSpec::Mlp(spec) => Box::new(
+            spec.config(data_dim, disc_classes, heads)
+                .build_discriminator(&root)?,
+        ),
+        DiscriminatorSpec::Dcgan(spec) => {
+            let (channels, size) = image_shape(sample_shape, "discriminator.kind")?;
+            Box::new(
+                spec.config(channels, size, disc_classes, heads)
+                    .build_discriminator(&root)?,
+            )
         }
-        DiscriminatorSpec::Dcgan {
-            ndf,
-            minibatch_discrimination,
-            minibatch_std,
-            features_layer_batch_norm,
-        } => {
-            let cfg = DcganConfig {
-                ndf: *ndf,
-                minibatch_discrimination: *minibatch_discrimination,
-                minibatch_std: *minibatch_std,
-                features_layer_batch_norm: *features_layer_batch_norm,
-                num_classes: disc_classes,
-                heads,
-                ..dcgan_base(sample_shape, "discriminator.kind")?
-            };
-            let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
-            init_dcgan_weights(&disc_vs);
-            Box::new(d)
-        }
-        DiscriminatorSpec::Autoencoder {
-            code_dim,
-            hidden,
-            ndf,
-        } => {
-            let cfg = AutoencoderConfig {
-                code_dim: *code_dim,
-                hidden: hidden.clone(),
-                ndf: *ndf,
-            };
-            let d = cfg.build(&(disc_vs.root() / "disc"), sample_shape)?;
-            if sample_shape.len() == 3 {
-                init_dcgan_weights(&disc_vs);
-            }
-            Box::new(d)
-        }
+        DiscriminatorSpec::Autoencoder(spec) => Box::new(
+            spec.build(&root, sample_shape)
+                .map_err(|e| model_error("discriminator", e))?,
+        ),
     };
     if config.train.channels_last {
         to_channels_last(&disc_vs);
@@ -379,11 +318,11 @@ impl Generator for Reshaped {
     }
 }
 
-/// A DCGAN config for images of `sample_shape` (`[C, S, S]` with S in
-/// [`DCGAN_IMAGE_SIZES`]); errors name `key` when the data do not fit.
-fn dcgan_base(sample_shape: &[i64], key: &str) -> Result<DcganConfig> {
+/// `(channels, size)` of square images of `sample_shape` (`[C, S, S]` with S in
+/// [`DCGAN_IMAGE_SIZES`]); errors name `key` when the data do not fit a DCGAN.
+fn image_shape(sample_shape: &[i64], key: &str) -> Result<(i64, i64)> {
     match sample_shape {
-        [c, h, w] if h == w && DCGAN_IMAGE_SIZES.contains(h) => Ok(DcganConfig::new(*c, *h)),
+        [c, h, w] if h == w && DCGAN_IMAGE_SIZES.contains(h) => Ok((*c, *h)),
         _ => Err(TrainError::config(
             key,
             format!(

@@ -89,7 +89,7 @@ impl Inference {
             Conditioning::new(&config.variant, generator.latent_dim(), shape.num_classes)?;
         Ok(Inference {
             step: ck.meta.step,
-            source_state: ck.meta.source_state.clone(),
+            source_state: ck.meta.source_state,
             config,
             device,
             shape,

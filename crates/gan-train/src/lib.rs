@@ -21,6 +21,7 @@
 pub mod allocator;
 pub mod checkpoint;
 pub mod classifier;
+pub mod compare;
 pub mod conditioning;
 pub mod config;
 pub mod device;
@@ -38,6 +39,7 @@ pub mod plot;
 pub mod rng;
 pub mod run_dir;
 pub mod sampler;
+pub mod summary;
 pub mod toy_eval;
 pub mod trainer;
 pub mod variant;

@@ -19,6 +19,15 @@ use crate::classifier::Classifier;
 use crate::error::{Result, TrainError};
 use crate::sampler::Sampler;
 
+/// Whether evaluating a run of `config` needs its discriminator: the semi-supervised
+/// GAN's test error is D's, and InfoGAN's code alignment reads Q (a head of D).
+pub fn needs_discriminator(config: &crate::ExperimentConfig) -> bool {
+    matches!(
+        config.variant,
+        crate::Variant::SemiSupervised { .. } | crate::Variant::Info { .. }
+    )
+}
+
 /// Images per forward pass of the discriminator during evaluation.
 const EVAL_BATCH: i64 = 500;
 

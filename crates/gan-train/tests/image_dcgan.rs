@@ -199,7 +199,7 @@ fn shipped_dcgan_configs_parse() {
         assert_eq!(cfg.name, name);
         assert!(matches!(
             cfg.generator,
-            gan_train::config::GeneratorSpec::Dcgan { .. }
+            gan_train::config::GeneratorSpec::Dcgan(_)
         ));
         assert_eq!(cfg.train.batch_size, 64);
     }

@@ -398,7 +398,7 @@ fn dcgan_only_settings_are_refused_where_they_do_nothing() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("generator.vbn_reference_size") && e.contains("generator.norm"),
+        e.contains("generator.vbn_reference_size") && e.contains("norm = \"virtual\""),
         "{e}"
     );
 }

@@ -18,11 +18,14 @@ pub fn run(args: EvalArgs, cli_device: Option<&str>) -> Result<()> {
     if args.n < 2 {
         bail!("--n must be at least 2, got {}", args.n);
     }
-    // The semi-supervised GAN is evaluated by its discriminator; every other run by its
-    // generator alone (no training data read, no optimizer state).
-    let run = super::load_inference(&args.run, cli_device, "cannot evaluate", |c| {
-        matches!(c.variant, gan_train::Variant::SemiSupervised { .. })
-    })?;
+    // The generator alone (no training data read, no optimizer state), and the
+    // discriminator where the variant's evaluation reads it.
+    let run = super::load_inference(
+        &args.run,
+        cli_device,
+        "cannot evaluate",
+        gan_train::variant_eval::needs_discriminator,
+    )?;
     if gan_train::Sampler::config(&run).data.toy.is_some() {
         super::eval_toy::run(&args, run)
     } else {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use gan_train::observe::{self, Observer};
+use gan_train::summary::RunSummary;
 use gan_train::{run_dir, ExperimentConfig, TrainError, Trainer};
 
 /// The default experiment, built in so `gan train` works from any directory.
@@ -188,68 +189,11 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
 
 /// Print (and save as `summary.json`) how the generator ended up.
 fn summarise(trainer: &Trainer, dir: &Path, seconds: f64) -> Result<()> {
-    let mut summary = serde_json::json!({
-        "name": trainer.config().name,
-        "steps": trainer.step(),
-        "seconds": seconds,
-        "seed": trainer.config().seed,
-    });
-    println!(
-        "trained `{}`: {} steps in {:.1} s",
-        trainer.config().name,
-        trainer.step(),
-        seconds
-    );
-    let target = trainer
-        .config()
-        .data
-        .toy
-        .as_ref()
-        .and_then(|t| t.mean_std_1d());
-    if trainer.sample_shape() == [1] {
-        let (mean, std) = observe::generator_moments_1d(trainer, 100_000);
-        summary["learned_mean"] = mean.into();
-        summary["learned_std"] = std.into();
-        match target {
-            Some((tm, ts)) => {
-                let (em, es) = (
-                    // Relative to |μ|, or to σ when the target mean is (near) zero.
-                    (mean - tm).abs() / tm.abs().max(ts),
-                    (std - ts).abs() / ts,
-                );
-                println!(
-                    "  generator mean {mean:.4}  (target {tm}, error {:.2}%)",
-                    em * 100.0
-                );
-                println!(
-                    "  generator std  {std:.4}  (target {ts}, error {:.2}%)",
-                    es * 100.0
-                );
-                summary["target_mean"] = tm.into();
-                summary["target_std"] = ts.into();
-                summary["mean_rel_error"] = em.into();
-                summary["std_rel_error"] = es.into();
-            }
-            None => println!("  generator mean {mean:.4}, std {std:.4}"),
-        }
+    let summary = RunSummary::measure(trainer, seconds)?;
+    for line in summary.lines() {
+        println!("{line}");
     }
-    if let Some(r) =
-        gan_train::toy_eval::evaluate_modes(trainer, gan_train::toy_eval::MODE_EVAL_SAMPLES)?
-    {
-        println!(
-            "  modes covered {} / {}, high-quality samples {:.1}%, reverse KL {:.4} ({} samples)",
-            r.modes_covered,
-            r.total_modes,
-            r.high_quality_fraction * 100.0,
-            r.reverse_kl,
-            r.num_samples
-        );
-        summary["modes_covered"] = r.modes_covered.into();
-        summary["total_modes"] = r.total_modes.into();
-        summary["high_quality_fraction"] = r.high_quality_fraction.into();
-        summary["reverse_kl"] = r.reverse_kl.into();
-    }
-    let json = serde_json::to_string_pretty(&summary)?;
+    let json = serde_json::to_string_pretty(&summary.to_json())?;
     gan_train::checkpoint::write_atomically(&dir.join("summary.json"), json.as_bytes())?;
     println!("  run directory: {}", dir.display());
     Ok(())

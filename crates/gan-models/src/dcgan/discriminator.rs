@@ -8,7 +8,7 @@
 //! `features` = the flattened activations of the last conv block (before any minibatch
 //! std / minibatch discrimination features).
 
-use super::generator::batch_norm_config;
+use super::init::{conv_weight_init, dcgan_batch_norm_config};
 use super::DcganConfig;
 use crate::activation::LEAKY_RELU_SLOPE;
 use crate::conditional::{projection, require_labels, LabelEmbedding};
@@ -55,10 +55,12 @@ impl DcganDiscriminator {
                 // As in PyTorch's example the input layer has no bias; a feature layer
                 // without batch norm gets one.
                 bias: i > 0 && !has_bn,
+                ws_init: conv_weight_init(),
                 ..Default::default()
             };
             let conv = nn::conv2d(p / format!("conv{i}"), in_ch, w, 4, conv_cfg);
-            let bn = has_bn.then(|| nn::batch_norm2d(p / format!("bn{i}"), w, batch_norm_config()));
+            let bn = has_bn
+                .then(|| nn::batch_norm2d(p / format!("bn{i}"), w, dcgan_batch_norm_config()));
             blocks.push((conv, bn));
             in_ch = w;
         }
@@ -69,6 +71,7 @@ impl DcganDiscriminator {
             None => {
                 let conv_cfg = nn::ConvConfig {
                     bias: false,
+                    ws_init: conv_weight_init(),
                     ..Default::default()
                 };
                 Head::Conv(nn::conv2d(

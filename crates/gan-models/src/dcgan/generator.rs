@@ -4,6 +4,7 @@
 //! the output layer), `bn{i}` / `vbn{i}` (hidden-layer norms), `label_emb` (conditional)
 //! and, with virtual batch norm, the non-trainable reference noise `z_ref`.
 
+use super::init::{conv_weight_init, dcgan_batch_norm_config, norm_weight_init};
 use super::{DcganConfig, Norm};
 use crate::conditional::{require_labels, LabelEmbedding};
 use crate::error::Result;
@@ -26,14 +27,6 @@ impl LayerNorm {
             LayerNorm::Virtual(vbn) => vbn.forward(x),
             LayerNorm::None => x.shallow_clone(),
         }
-    }
-}
-
-/// Batch-norm config with PyTorch's defaults (weight 1, bias 0).
-pub(crate) fn batch_norm_config() -> nn::BatchNormConfig {
-    nn::BatchNormConfig {
-        ws_init: nn::Init::Const(1.0),
-        ..Default::default()
     }
 }
 
@@ -67,6 +60,7 @@ impl DcganGenerator {
                 stride,
                 padding,
                 bias: cfg.generator_norm == Norm::None,
+                ws_init: conv_weight_init(),
                 ..Default::default()
             };
             let conv = nn::conv_transpose2d(p / format!("convt{i}"), in_ch, w, k, conv_cfg);
@@ -74,12 +68,13 @@ impl DcganGenerator {
                 Norm::Batch => LayerNorm::Batch(nn::batch_norm2d(
                     p / format!("bn{i}"),
                     w,
-                    batch_norm_config(),
+                    dcgan_batch_norm_config(),
                 )),
-                Norm::Virtual => LayerNorm::Virtual(VirtualBatchNorm::new(
+                Norm::Virtual => LayerNorm::Virtual(VirtualBatchNorm::with_scale_init(
                     &(p / format!("vbn{i}")),
                     w,
                     cfg.vbn_reference_size,
+                    norm_weight_init(),
                 )?),
                 Norm::None => LayerNorm::None,
             };
@@ -90,6 +85,7 @@ impl DcganGenerator {
             stride: 2,
             padding: 1,
             bias: false,
+            ws_init: conv_weight_init(),
             ..Default::default()
         };
         let out = nn::conv_transpose2d(

@@ -23,7 +23,7 @@ mod init;
 
 pub use discriminator::DcganDiscriminator;
 pub use generator::DcganGenerator;
-pub use init::{init_dcgan_weights, DCGAN_INIT_STD};
+pub use init::{conv_weight_init, dcgan_batch_norm_config, norm_weight_init, DCGAN_INIT_STD};
 
 use crate::error::{ensure_positive, ModelError, Result};
 use crate::heads::HeadsConfig;

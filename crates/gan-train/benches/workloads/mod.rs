@@ -36,7 +36,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use gan_data::{ImageDataset, ShuffledLoader, Source};
-use gan_models::{init_dcgan_weights, to_channels_last, DcganConfig};
+use gan_models::{to_channels_last, DcganConfig};
 use gan_train::experiment::Parts;
 use gan_train::observe::{self, Observer};
 use gan_train::{ExperimentConfig, StepStats, TrainError, Trainer};
@@ -295,10 +295,8 @@ pub fn build_trainer(
     tch::manual_seed(SEED as i64);
     let gen_vs = nn::VarStore::new(device);
     let g = cfg.build_generator(&(gen_vs.root() / "gen"))?;
-    init_dcgan_weights(&gen_vs);
     let disc_vs = nn::VarStore::new(device);
     let d = cfg.build_discriminator(&(disc_vs.root() / "disc"))?;
-    init_dcgan_weights(&disc_vs);
     if config.train.channels_last {
         to_channels_last(&gen_vs);
         to_channels_last(&disc_vs);
@@ -605,7 +603,6 @@ impl PlainDcgan {
         g = g
             .add(nn::conv_transpose2d(&p / "out", c_in, nc, 4, out_cfg))
             .add_fn(|x| x.tanh());
-        init_dcgan_weights(&g_vs);
 
         let d_vs = nn::VarStore::new(device);
         let p = d_vs.root();
@@ -631,7 +628,6 @@ impl PlainDcgan {
             ..Default::default()
         };
         d = d.add(nn::conv2d(&p / "out", c_in, 1, 4, head));
-        init_dcgan_weights(&d_vs);
 
         let opt_g = adam(&g_vs, 2e-4);
         let opt_d = adam(&d_vs, 2e-4);

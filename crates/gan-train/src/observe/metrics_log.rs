@@ -84,7 +84,7 @@ impl MetricsLog {
 }
 
 /// Mean and std of `n` generator samples when the data is 1-D (else NaN, NaN).
-pub fn generator_moments_1d(trainer: &Trainer, n: i64) -> (f64, f64) {
+pub fn generator_moments_1d(trainer: &dyn crate::sampler::Sampler, n: i64) -> (f64, f64) {
     if trainer.sample_shape() != [1] {
         return (f64::NAN, f64::NAN);
     }

@@ -1,6 +1,6 @@
 //! Observers: everything that watches a training run without being part of the game.
 //!
-//! The [`Trainer`](crate::Trainer) calls each observer after every step; observers
+//! The [`Trainer`] calls each observer after every step; observers
 //! decide themselves how often to act (`log.every`, `log.snapshot_every`, ...).
 
 mod checkpointer;

@@ -196,7 +196,7 @@ fn draw_frame(
     Ok(())
 }
 
-/// Up to [`PANELS`] frames, evenly spaced over the run (first and last included), in a
+/// Up to `PANELS` (6) frames, evenly spaced over the run (first and last included), in a
 /// 3 × 2 grid.
 pub fn scatter_grid_png(path: &Path, frames: &[ScatterFrame], centers: &[Vec<f64>]) -> Result<()> {
     register_font();

@@ -12,7 +12,7 @@
 //! - `ema` and `stats`.
 //!
 //! Everything that watches training (progress, metrics, plots, checkpoints,
-//! diagnostics) is an [`Observer`](crate::observe::Observer), so the loop itself stays
+//! diagnostics) is an [`Observer`], so the loop itself stays
 //! short. Fields are private: observers, the CLI and evaluation code read them through
 //! the accessors below, and change them only through validated methods.
 //!

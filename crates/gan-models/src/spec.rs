@@ -1,0 +1,291 @@
+//! Network specs: the data-independent part of each network's config, as an experiment
+//! config writes it (`[generator]`, `[discriminator]`), with its defaults and
+//! validation. A spec becomes a full model config ([`MlpConfig`], [`DcganConfig`]) once
+//! the data are known: their shape, their classes, and the heads and codes the GAN
+//! variant adds. gan-train's experiment configs hold these structs, so every network
+//! setting has one definition, one default and one check, all here.
+//!
+//! Validation errors name the spec's own fields (`latent_dim`, `hidden`, `ngf`, …), so
+//! a caller can prefix its section (`generator.latent_dim`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::dcgan::{DcganConfig, Norm};
+use crate::error::{ModelError, Result};
+use crate::heads::HeadsConfig;
+use crate::minibatch::MinibatchDiscriminationConfig;
+use crate::{Activation, MlpConfig};
+
+/// The widest layer a spec may ask for; wider is almost surely a typo, and would
+/// allocate gigabytes before failing.
+pub const MAX_LAYER_WIDTH: i64 = 1 << 16;
+
+/// Latent width of the MLP generator by default (the toy experiments').
+pub const DEFAULT_MLP_LATENT_DIM: i64 = 2;
+/// Latent width of the DCGAN generator by default (Radford et al.).
+pub const DEFAULT_DCGAN_LATENT_DIM: i64 = 100;
+/// DCGAN base width `ngf` / `ndf` by default (PyTorch's example).
+pub const DEFAULT_DCGAN_WIDTH: i64 = 64;
+/// Virtual-batch-norm reference batch size by default.
+pub const DEFAULT_VBN_REFERENCE_SIZE: i64 = 64;
+
+/// `value` within `1..=MAX_LAYER_WIDTH`, else an error naming `field`.
+pub fn ensure_layer_width(field: &'static str, value: i64) -> Result<()> {
+    if (1..=MAX_LAYER_WIDTH).contains(&value) {
+        Ok(())
+    } else {
+        Err(ModelError::invalid(
+            field,
+            format!("layer sizes must be in 1..={MAX_LAYER_WIDTH}, got {value}"),
+        ))
+    }
+}
+
+/// An MLP generator: `z [N, latent_dim] → x [N, data_dim]`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MlpGeneratorSpec {
+    #[serde(default = "default_mlp_latent")]
+    pub latent_dim: i64,
+    pub hidden: Vec<i64>,
+    #[serde(default = "relu")]
+    pub activation: Activation,
+    /// Output activation: `none` for toy data, `tanh` for images in [−1, 1].
+    #[serde(default = "none")]
+    pub output_activation: Activation,
+}
+
+impl MlpGeneratorSpec {
+    /// Field ranges (before any data is known).
+    pub fn validate(&self) -> Result<()> {
+        ensure_layer_width("latent_dim", self.latent_dim)?;
+        self.config(1, None, 0).validate()
+    }
+
+    /// The model config for `data_dim`-wide samples; `num_classes` for a label-
+    /// conditioned generator, `code_dim` extra latent inputs (InfoGAN's codes).
+    pub fn config(&self, data_dim: i64, num_classes: Option<i64>, code_dim: i64) -> MlpConfig {
+        MlpConfig {
+            activation: self.activation,
+            output_activation: self.output_activation,
+            num_classes,
+            ..MlpConfig::new(self.latent_dim + code_dim, self.hidden.clone(), data_dim)
+        }
+    }
+}
+
+/// An MLP discriminator: `x [N, data_dim] → score [N]`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MlpDiscriminatorSpec {
+    pub hidden: Vec<i64>,
+    #[serde(default = "leaky_relu")]
+    pub activation: Activation,
+    /// Dropout probability after each hidden layer (0 = off).
+    #[serde(default)]
+    pub dropout: f64,
+    /// Minibatch discrimination before the output layer (Salimans et al. 2016),
+    /// e.g. `{ kernels = 5, kernel_dim = 3 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minibatch_discrimination: Option<MinibatchDiscriminationConfig>,
+    /// Append the minibatch-std feature before the output layer (Karras et al. 2018).
+    #[serde(default)]
+    pub minibatch_std: bool,
+    /// Std of Gaussian noise added to D's input in training (0 = off).
+    #[serde(default)]
+    pub input_noise: f64,
+    /// Std of Gaussian noise added after each hidden layer in training (0 = off).
+    #[serde(default)]
+    pub hidden_noise: f64,
+}
+
+impl MlpDiscriminatorSpec {
+    /// Field ranges (before any data is known).
+    pub fn validate(&self) -> Result<()> {
+        self.config(1, None, HeadsConfig::default()).validate()
+    }
+
+    /// The model config for `data_dim`-wide samples; `num_classes` for a projection
+    /// discriminator, `heads` as the GAN variant asks.
+    pub fn config(&self, data_dim: i64, num_classes: Option<i64>, heads: HeadsConfig) -> MlpConfig {
+        MlpConfig {
+            activation: self.activation,
+            dropout: self.dropout,
+            minibatch_discrimination: self.minibatch_discrimination,
+            minibatch_std: self.minibatch_std,
+            num_classes,
+            heads,
+            input_noise: self.input_noise,
+            hidden_noise: self.hidden_noise,
+            ..MlpConfig::new(data_dim, self.hidden.clone(), 1)
+        }
+    }
+}
+
+/// The DCGAN generator (Radford et al.) for the data's image shape (28, 32 or 64 px).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DcganGeneratorSpec {
+    #[serde(default = "default_dcgan_latent")]
+    pub latent_dim: i64,
+    /// Base width `ngf` (PyTorch's example: 64).
+    #[serde(default = "default_dcgan_width")]
+    pub ngf: i64,
+    /// Hidden-layer normalization: `batch`, `virtual` (VBN) or `none`.
+    #[serde(default)]
+    pub norm: Norm,
+    /// Reference batch size for `norm = "virtual"` (default 64); refused with another
+    /// norm, where it would do nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vbn_reference_size: Option<i64>,
+}
+
+impl DcganGeneratorSpec {
+    /// Field ranges (before any data is known).
+    pub fn validate(&self) -> Result<()> {
+        if self.vbn_reference_size.is_some() && self.norm != Norm::Virtual {
+            return Err(ModelError::invalid(
+                "vbn_reference_size",
+                "applies only with norm = \"virtual\"",
+            ));
+        }
+        self.config(1, 28, None, 0).validate()
+    }
+
+    /// The model config for `[channels, size, size]` images; `num_classes` for a
+    /// label-conditioned generator, `code_dim` extra latent inputs.
+    pub fn config(
+        &self,
+        channels: i64,
+        size: i64,
+        num_classes: Option<i64>,
+        code_dim: i64,
+    ) -> DcganConfig {
+        DcganConfig {
+            latent_dim: self.latent_dim + code_dim,
+            num_classes,
+            ngf: self.ngf,
+            generator_norm: self.norm,
+            vbn_reference_size: self
+                .vbn_reference_size
+                .unwrap_or(DEFAULT_VBN_REFERENCE_SIZE),
+            ..DcganConfig::new(channels, size)
+        }
+    }
+}
+
+/// The DCGAN discriminator for the data's image shape (28, 32 or 64 px).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DcganDiscriminatorSpec {
+    /// Base width `ndf` (PyTorch's example: 64).
+    #[serde(default = "default_dcgan_width")]
+    pub ndf: i64,
+    /// Minibatch discrimination before the score (Salimans et al. 2016).
+    #[serde(default)]
+    pub minibatch_discrimination: Option<MinibatchDiscriminationConfig>,
+    /// Append a minibatch-std channel to the last block.
+    #[serde(default)]
+    pub minibatch_std: bool,
+    /// Batch norm on the feature layer (set false for feature matching).
+    #[serde(default = "yes")]
+    pub features_layer_batch_norm: bool,
+}
+
+impl DcganDiscriminatorSpec {
+    /// Field ranges (before any data is known).
+    pub fn validate(&self) -> Result<()> {
+        self.config(1, 28, None, HeadsConfig::default()).validate()
+    }
+
+    /// The model config for `[channels, size, size]` images; `num_classes` for a
+    /// projection discriminator, `heads` as the GAN variant asks.
+    pub fn config(
+        &self,
+        channels: i64,
+        size: i64,
+        num_classes: Option<i64>,
+        heads: HeadsConfig,
+    ) -> DcganConfig {
+        DcganConfig {
+            ndf: self.ndf,
+            minibatch_discrimination: self.minibatch_discrimination,
+            minibatch_std: self.minibatch_std,
+            features_layer_batch_norm: self.features_layer_batch_norm,
+            num_classes,
+            heads,
+            ..DcganConfig::new(channels, size)
+        }
+    }
+}
+
+fn default_mlp_latent() -> i64 {
+    DEFAULT_MLP_LATENT_DIM
+}
+fn default_dcgan_latent() -> i64 {
+    DEFAULT_DCGAN_LATENT_DIM
+}
+fn default_dcgan_width() -> i64 {
+    DEFAULT_DCGAN_WIDTH
+}
+fn yes() -> bool {
+    true
+}
+fn relu() -> Activation {
+    Activation::Relu
+}
+fn leaky_relu() -> Activation {
+    Activation::LeakyRelu
+}
+fn none() -> Activation {
+    Activation::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(e: ModelError) -> &'static str {
+        match e {
+            ModelError::InvalidConfig { field, .. } => field,
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn defaults_come_from_one_place() {
+        let g: MlpGeneratorSpec = toml::from_str("hidden = [8]").unwrap();
+        assert_eq!(g.latent_dim, DEFAULT_MLP_LATENT_DIM);
+        assert_eq!(g.activation, Activation::Relu);
+        let d: MlpDiscriminatorSpec = toml::from_str("hidden = [8]").unwrap();
+        assert_eq!(d.activation, Activation::LeakyRelu);
+        let dc: DcganGeneratorSpec = toml::from_str("").unwrap();
+        let full = dc.config(1, 28, None, 0);
+        assert_eq!((full.latent_dim, full.ngf), (100, 64));
+        assert_eq!(full.vbn_reference_size, DEFAULT_VBN_REFERENCE_SIZE);
+        assert!(toml::from_str::<DcganGeneratorSpec>("ngf2 = 3").is_err());
+    }
+
+    #[test]
+    fn validation_names_the_spec_field() {
+        let g = MlpGeneratorSpec {
+            latent_dim: 0,
+            ..toml::from_str("hidden = [8]").unwrap()
+        };
+        assert_eq!(field_of(g.validate().unwrap_err()), "latent_dim");
+        let d = MlpDiscriminatorSpec {
+            dropout: 1.0,
+            ..toml::from_str("hidden = [8]").unwrap()
+        };
+        assert_eq!(field_of(d.validate().unwrap_err()), "dropout");
+        let d: MlpDiscriminatorSpec = toml::from_str("hidden = [70000]").unwrap();
+        assert_eq!(field_of(d.validate().unwrap_err()), "hidden");
+        let g: DcganGeneratorSpec = toml::from_str("vbn_reference_size = 64").unwrap();
+        assert_eq!(field_of(g.validate().unwrap_err()), "vbn_reference_size");
+        let g: DcganGeneratorSpec =
+            toml::from_str("norm = \"virtual\"\nvbn_reference_size = 0").unwrap();
+        assert_eq!(field_of(g.validate().unwrap_err()), "vbn_reference_size");
+        let d: DcganDiscriminatorSpec = toml::from_str("ndf = 0").unwrap();
+        assert_eq!(field_of(d.validate().unwrap_err()), "ndf");
+    }
+}
