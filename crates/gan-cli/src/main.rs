@@ -9,6 +9,7 @@
 
 mod commands;
 mod cuda;
+mod panic_guard;
 
 use std::path::PathBuf;
 
@@ -65,15 +66,20 @@ fn main() -> std::process::ExitCode {
         .init();
     // Every subcommand allocates and frees tensors step after step (see the module).
     gan_train::allocator::retain_freed_memory();
-    let result = match cli.command {
-        Command::Train(args) => commands::train::run(args, cli.device.as_deref(), cli.quiet),
-        Command::Sample(args) => commands::sample::run(args, cli.device.as_deref()),
-        Command::Eval(args) => commands::eval::run(args, cli.device.as_deref()),
-        Command::Compare(args) => commands::compare::run(args, cli.device.as_deref(), cli.quiet),
-        Command::Classifier(args) => commands::classifier::run(args, cli.device.as_deref()),
-    };
+    let device = cli.device.clone();
+    let result = panic_guard::catching_panics(move || match cli.command {
+        Command::Train(args) => commands::train::run(args, device.as_deref(), cli.quiet),
+        Command::Sample(args) => commands::sample::run(args, device.as_deref()),
+        Command::Eval(args) => commands::eval::run(args, device.as_deref()),
+        Command::Compare(args) => commands::compare::run(args, device.as_deref(), cli.quiet),
+        Command::Classifier(args) => commands::classifier::run(args, device.as_deref()),
+    });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<FinishedWithWarnings>() => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(FINISHED_WITH_WARNINGS)
+        }
         Err(e) => {
             eprintln!("error: {}", error_chain(&e));
             std::process::ExitCode::FAILURE
@@ -97,6 +103,31 @@ fn error_chain(e: &anyhow::Error) -> String {
     }
     out
 }
+
+/// Exit status of a run that finished and wrote its checkpoint, but some of whose
+/// outputs (plots, images) failed: 3, apart from success (0), errors (1) and usage
+/// errors (2).
+pub const FINISHED_WITH_WARNINGS: u8 = 3;
+
+/// A run that finished, with the warnings of the observers that failed on the way.
+#[derive(Debug)]
+pub struct FinishedWithWarnings(pub Vec<String>);
+
+impl std::fmt::Display for FinishedWithWarnings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "warning: the run finished and its checkpoint was written, but {} output(s) failed:",
+            self.0.len()
+        )?;
+        for w in &self.0 {
+            writeln!(f, "  - {w}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FinishedWithWarnings {}
 
 /// Default location of run directories.
 pub fn default_runs_dir() -> PathBuf {

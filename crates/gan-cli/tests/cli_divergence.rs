@@ -45,6 +45,13 @@ fn nan_loss_stops_with_step_and_loss_and_keeps_last_good_checkpoint() {
     );
     assert!(stderr.contains("not finite") && stderr.contains("Lower the learning rates"));
     assert!(step >= 2, "diverges after a good step, at {step}");
+    assert!(
+        stderr.contains(&format!(
+            "its last good checkpoint, at step {}, was kept",
+            step - 1
+        )),
+        "says which checkpoint is left: {stderr}"
+    );
 
     // The last good checkpoint: the step before, every tensor finite.
     let ck = gan_train::checkpoint::load(&checkpoint(&run)).expect("last good checkpoint");
@@ -66,4 +73,21 @@ fn nan_loss_stops_with_step_and_loss_and_keeps_last_good_checkpoint() {
     assert_eq!(out.status.code(), Some(1), "{again}");
     assert_eq!(diverged_step(&again), step, "{again}");
     assert_eq!(std::fs::read(checkpoint(&run)).unwrap(), before);
+}
+
+/// Diverging before the first checkpoint: the message says none was written, instead
+/// of claiming one was kept.
+#[test]
+fn divergence_before_any_checkpoint_says_none_exists() {
+    let s = Scratch::new();
+    let mut settings = SETTINGS.to_vec();
+    settings[11] = "log.checkpoint_every=0";
+    let out = output(&mut s.train_cmd("run", &settings));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no checkpoint had been written yet"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("was kept"), "{stderr}");
 }

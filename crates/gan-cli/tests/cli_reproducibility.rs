@@ -66,7 +66,22 @@ fn run_dir_records_config_versions_commit_device_and_seed() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["gan_rs_version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(json["libtorch_version"], "2.13.0");
+    // The libtorch that ran, read from its installation beside the loaded library (not
+    // the compile-time constant): e.g. `2.13.0+cu130` from `torch/version.py`.
+    let lib = std::path::PathBuf::from(json["libtorch_lib"].as_str().unwrap());
+    assert!(
+        lib.ends_with("lib/libtorch_cpu.so") && lib.exists(),
+        "{lib:?}"
+    );
+    let version_py = lib.parent().unwrap().parent().unwrap().join("version.py");
+    let recorded = std::fs::read_to_string(version_py).unwrap();
+    let version = json["libtorch_version"].as_str().unwrap();
+    assert!(
+        recorded.contains(&format!("__version__ = '{version}'")),
+        "{version}"
+    );
+    assert!(version.starts_with("2.13.0"), "{version}");
+    assert_eq!(json["built_for_libtorch"], "2.13.0");
     assert_eq!(json["device"], "cpu");
     assert_eq!(json["seed"], 11);
     let commit = json["git_commit"].as_str().unwrap();

@@ -86,12 +86,13 @@ fn unusable_run_directory_fails_before_training() {
         "{stderr}"
     );
 
-    // A file where the checkpoint directory must be: caught before the first step.
+    // A file where the checkpoint directory must be: caught before the first step
+    // (the directory is not empty and not a run, so a new run refuses it outright).
     std::fs::create_dir(s.path("run")).unwrap();
     std::fs::write(s.path("run/checkpoints"), b"x").unwrap();
     let out = output(&mut s.train_cmd("run", &[]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("creating checkpoint directory"), "{stderr}");
+    assert!(stderr.contains("not a gan-rs run directory"), "{stderr}");
     assert!(!s.path("run/metrics.csv").exists(), "no training happened");
 }

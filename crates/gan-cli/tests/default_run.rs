@@ -72,7 +72,13 @@ fn default_train_writes_a_complete_run_directory() {
     );
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    assert_eq!(run["libtorch_version"], "2.13.0");
+    assert!(
+        run["libtorch_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("2.13.0"),
+        "{run}"
+    );
     assert_eq!(run["device"], "cpu");
     assert_eq!(run["seed"], 1);
 

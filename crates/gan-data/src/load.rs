@@ -159,7 +159,12 @@ pub fn load_from_dirs(
     let names = name.file_names(split);
     let idx = name != DatasetName::Cifar10;
     for dir in dirs {
-        let found: Option<Vec<PathBuf>> = names.iter().map(|f| find_file(dir, f, idx)).collect();
+        let found: Option<Vec<PathBuf>> = names
+            .iter()
+            .map(|f| find_file(dir, f, idx))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .collect();
         if let Some(paths) = found {
             return if idx {
                 load_idx(name, &paths[0], &paths[1])
@@ -168,13 +173,21 @@ pub fn load_from_dirs(
             };
         }
     }
-    let files = if idx {
-        names
+    // Name only what is missing: where a directory holds some of the files, those.
+    let missing: Vec<&String> = match dirs.iter().find(|d| d.is_dir()) {
+        Some(dir) => names
             .iter()
-            .flat_map(|f| [f.clone(), format!("{f}.gz")])
+            .filter(|f| !matches!(find_file(dir, f, idx), Ok(Some(_))))
+            .collect(),
+        None => names.iter().collect(),
+    };
+    let files = if idx {
+        missing
+            .iter()
+            .flat_map(|f| [f.to_string(), format!("{f}.gz")])
             .collect()
     } else {
-        names
+        missing.into_iter().cloned().collect()
     };
     let first = dirs
         .first()
@@ -199,14 +212,37 @@ pub fn load_from_dirs(
     })
 }
 
-/// `dir/name` if it exists, else `dir/name.gz` when `allow_gz`, else `None`.
-fn find_file(dir: &Path, name: &str, allow_gz: bool) -> Option<PathBuf> {
+/// `dir/name` if it is a file, else `dir/name.gz` when `allow_gz`, else `None`. Something
+/// other than a file at either path (a directory, a device, a symlink loop or a dangling
+/// symlink) is an error that says so, rather than "not found".
+fn find_file(dir: &Path, name: &str, allow_gz: bool) -> Result<Option<PathBuf>, DataError> {
     let plain = dir.join(name);
-    if plain.is_file() {
-        return Some(plain);
-    }
     let gz = dir.join(format!("{name}.gz"));
-    (allow_gz && gz.is_file()).then_some(gz)
+    let candidates: &[PathBuf] = if allow_gz { &[plain, gz] } else { &[plain] };
+    for path in candidates {
+        let not_a_file = |what: String| DataError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(format!("it is {what}, not a data file")),
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => return Ok(Some(path.clone())),
+            Ok(m) if m.is_dir() => return Err(not_a_file("a directory".into())),
+            Ok(_) => return Err(not_a_file("a device, FIFO or socket".into())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if std::fs::symlink_metadata(path).is_ok() {
+                    return Err(not_a_file("a symlink to a missing file".into()));
+                }
+            }
+            // A symlink loop, a permission problem, ...: the system's own words.
+            Err(source) => {
+                return Err(DataError::Io {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn load_idx(
@@ -216,6 +252,17 @@ fn load_idx(
 ) -> Result<ImageDataset, DataError> {
     let classes = name.num_classes();
     let images = read_idx_images(images_path)?;
+    if (images.rows, images.cols) != (28, 28) {
+        return Err(DataError::BadHeader {
+            path: images_path.to_path_buf(),
+            reason: format!(
+                "{} images are 28×28, this file holds {}×{} images",
+                name.dir_name(),
+                images.rows,
+                images.cols
+            ),
+        });
+    }
     let labels = read_idx_labels(labels_path, classes as u8)?;
     if images.n != labels.len() {
         return Err(DataError::CountMismatch {

@@ -9,14 +9,14 @@ use common::*;
 use gan_data::{data_dir_from, load, load_from_dirs, DataError, DatasetName, ImageDataset, Split};
 use tempfile::TempDir;
 
-/// Writes an MNIST-style layout with `n_train` / `n_test` 4×3 images under `root/mnist`.
+/// Writes an MNIST-style layout with `n_train` / `n_test` 28×28 images under `root/mnist`.
 fn write_mnist(root: &std::path::Path, n_train: usize, n_test: usize, gz: bool) -> PathBuf {
     let dir = root.join("mnist");
     let labels = |n: usize| (0..n).map(|i| (i % 10) as u8).collect::<Vec<_>>();
     let files = [
-        ("train-images-idx3-ubyte", idx_images(n_train, 4, 3)),
+        ("train-images-idx3-ubyte", idx_images(n_train, 28, 28)),
         ("train-labels-idx1-ubyte", idx_labels(&labels(n_train))),
-        ("t10k-images-idx3-ubyte", idx_images(n_test, 4, 3)),
+        ("t10k-images-idx3-ubyte", idx_images(n_test, 28, 28)),
         ("t10k-labels-idx1-ubyte", idx_labels(&labels(n_test))),
     ];
     for (name, bytes) in files {
@@ -36,7 +36,7 @@ fn loads_idx_layout_plain_and_gzip_scaled() {
         write_mnist(root.path(), 20, 7, gz);
         let train = load(DatasetName::Mnist, root.path(), Split::Train).unwrap();
         assert_eq!(train.len(), 20);
-        assert_eq!(train.image_shape(), vec![1, 4, 3]);
+        assert_eq!(train.image_shape(), vec![1, 28, 28]);
         assert_eq!(train.images.kind(), tch::Kind::Float);
         assert_eq!(train.labels.kind(), tch::Kind::Int64);
         assert_eq!(train.num_classes, 10);
@@ -76,6 +76,13 @@ fn loads_cifar_layout() {
     assert!((v - expect).abs() < 1e-6);
     let test = load(DatasetName::Cifar10, root.path(), Split::Test).unwrap();
     assert_eq!(test.labels_vec().unwrap(), vec![4]);
+
+    // One batch missing: the error names that one, not all five.
+    std::fs::remove_file(dir.join("data_batch_3.bin")).unwrap();
+    match load(DatasetName::Cifar10, root.path(), Split::Train).unwrap_err() {
+        DataError::Missing { files, .. } => assert_eq!(files, ["data_batch_3.bin"]),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -161,6 +168,43 @@ fn missing_names_files_dirs_and_command() {
             .contains("cargo xtask setup --data fashion-mnist"),
         "{e}"
     );
+}
+
+/// What sits at a data file's path is said plainly: another image size, a directory, a
+/// dangling symlink or a symlink loop is not "dataset not found".
+#[test]
+fn wrong_things_at_data_paths_are_named() {
+    let root = TempDir::new().unwrap();
+    let dir = write_mnist(root.path(), 4, 2, false);
+    write(&dir, "train-images-idx3-ubyte", &idx_images(4, 32, 32));
+    let e = load(DatasetName::Mnist, root.path(), Split::Train)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("28×28") && e.contains("32×32"), "{e}");
+
+    let images = dir.join("train-images-idx3-ubyte");
+    std::fs::remove_file(&images).unwrap();
+    std::fs::create_dir(&images).unwrap();
+    let e = load(DatasetName::Mnist, root.path(), Split::Train)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is a directory, not a data file"), "{e}");
+
+    std::fs::remove_dir(&images).unwrap();
+    std::os::unix::fs::symlink(dir.join("nowhere"), &images).unwrap();
+    let e = load(DatasetName::Mnist, root.path(), Split::Train)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("symlink to a missing file"), "{e}");
+
+    std::fs::remove_file(&images).unwrap();
+    let other = dir.join("loop");
+    std::os::unix::fs::symlink(&other, &images).unwrap();
+    std::os::unix::fs::symlink(&images, &other).unwrap();
+    let e = load(DatasetName::Mnist, root.path(), Split::Train)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("symbolic links"), "{e}");
 }
 
 #[test]

@@ -46,8 +46,8 @@ impl Default for MinibatchDiscriminationConfig {
 impl MinibatchDiscriminationConfig {
     /// Checks that both sizes are positive.
     pub fn validate(&self) -> Result<()> {
-        ensure_positive("minibatch_discrimination.kernels", self.kernels)?;
-        ensure_positive("minibatch_discrimination.kernel_dim", self.kernel_dim)
+        crate::spec::ensure_layer_width("minibatch_discrimination.kernels", self.kernels)?;
+        crate::spec::ensure_layer_width("minibatch_discrimination.kernel_dim", self.kernel_dim)
     }
 }
 

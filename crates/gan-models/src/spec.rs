@@ -20,6 +20,24 @@ use crate::{Activation, MlpConfig};
 /// allocate gigabytes before failing.
 pub const MAX_LAYER_WIDTH: i64 = 1 << 16;
 
+/// The widest DCGAN base width (`ngf`, `ndf`): the deepest block has 8× as many
+/// channels, so 1024 already means 8192-channel 4×4 convolutions (over 2 GB of weights).
+pub const MAX_DCGAN_WIDTH: i64 = 1024;
+/// The largest virtual-batch-norm reference batch.
+pub const MAX_VBN_REFERENCE_SIZE: i64 = 4096;
+
+/// `value` within `1..=max`, else an error naming `field`.
+fn ensure_at_most(field: &'static str, value: i64, max: i64) -> Result<()> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ModelError::invalid(
+            field,
+            format!("must be in 1..={max}, got {value}"),
+        ))
+    }
+}
+
 /// Latent width of the MLP generator by default (the toy experiments').
 pub const DEFAULT_MLP_LATENT_DIM: i64 = 2;
 /// Latent width of the DCGAN generator by default (Radford et al.).
@@ -149,6 +167,11 @@ impl DcganGeneratorSpec {
                 "applies only with norm = \"virtual\"",
             ));
         }
+        ensure_layer_width("latent_dim", self.latent_dim)?;
+        ensure_at_most("ngf", self.ngf, MAX_DCGAN_WIDTH)?;
+        if let Some(r) = self.vbn_reference_size {
+            ensure_at_most("vbn_reference_size", r, MAX_VBN_REFERENCE_SIZE)?;
+        }
         self.config(1, 28, None, 0).validate()
     }
 
@@ -195,6 +218,7 @@ pub struct DcganDiscriminatorSpec {
 impl DcganDiscriminatorSpec {
     /// Field ranges (before any data is known).
     pub fn validate(&self) -> Result<()> {
+        ensure_at_most("ndf", self.ndf, MAX_DCGAN_WIDTH)?;
         self.config(1, 28, None, HeadsConfig::default()).validate()
     }
 

@@ -10,8 +10,7 @@
 //! the new one, never a torn file.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
@@ -121,7 +120,7 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], meta: &CheckpointMeta) ->
                 t.kind()
             ))
         })?;
-        check_finite_tensor(name, &t, meta.step)?;
+        check_finite_tensor(name, &t, meta.step, path)?;
         let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
         let numel = t.numel();
         let mut bytes = vec![0u8; numel * t.kind().elt_size_in_bytes()];
@@ -140,12 +139,12 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)], meta: &CheckpointMeta) ->
     let info = HashMap::from([(META_KEY.to_string(), meta_json)]);
     let bytes =
         safetensors::tensor::serialize(views, Some(info)).map_err(|e| err(e.to_string()))?;
-    write_atomically(path, &bytes)
+    crate::output_file::write_file(path, &bytes)
 }
 
 /// Refuse to save a floating-point tensor holding NaN or ±inf: a checkpoint must always
 /// be a state worth resuming from, so a diverged model never replaces the last good one.
-fn check_finite_tensor(name: &str, t: &Tensor, step: u64) -> Result<()> {
+fn check_finite_tensor(name: &str, t: &Tensor, step: u64, path: &Path) -> Result<()> {
     if !t.is_floating_point() || t.numel() == 0 {
         return Ok(());
     }
@@ -168,42 +167,16 @@ fn check_finite_tensor(name: &str, t: &Tensor, step: u64) -> Result<()> {
         step,
         what,
         value,
-        hint: "The checkpoint was not written; the previous one was kept. Lower the learning \
-               rates, check the data scaling, or try a bounded loss (hinge, least_squares) or \
-               a gradient penalty."
-            .into(),
+        hint: format!(
+            "The checkpoint was not written{}. Lower the learning rates, check the data \
+             scaling, or try a bounded loss (hinge, least_squares) or a gradient penalty.",
+            if path.exists() {
+                "; the previous one was kept"
+            } else {
+                " (there is no earlier one)"
+            }
+        ),
     })
-}
-
-/// Write `bytes` to `path` through a temporary file and a rename, syncing both the file
-/// and its directory so the rename survives a power loss.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| TrainError::io("creating", dir, e))?;
-    let tmp = tmp_path(path);
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(TrainError::io("writing", &tmp, e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        TrainError::io("renaming into place", path, e)
-    })?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 /// Read a checkpoint written by [`save`]; every tensor lands on the CPU.
@@ -278,6 +251,7 @@ pub fn load_var_store(
                 var.size()
             )));
         }
+        check_loaded_tensor(src, var.kind(), &format!("{what} weight `{name}`")).map_err(err)?;
         let mut var = var.shallow_clone();
         tch::no_grad(|| var.f_copy_(src))?;
     }
@@ -285,6 +259,31 @@ pub fn load_var_store(
         return Err(err(format!(
             "{what} weight `{extra}` does not exist in the model (was the config changed?)"
         )));
+    }
+    Ok(())
+}
+
+/// A saved tensor must have the kind the model uses (no silent cast of an I32 or F64
+/// weight) and, if floating, hold only finite values (saving refuses NaN / ±inf, so one
+/// here means the file was damaged or forged). The error text names `what`.
+pub fn check_loaded_tensor(
+    src: &Tensor,
+    expected: Kind,
+    what: &str,
+) -> std::result::Result<(), String> {
+    if src.kind() != expected {
+        return Err(format!(
+            "{what} is stored as {:?}, the model's is {expected:?}",
+            src.kind()
+        ));
+    }
+    if src.is_floating_point()
+        && src.numel() > 0
+        && src.isfinite().logical_not().any().int64_value(&[]) != 0
+    {
+        return Err(format!(
+            "{what} holds NaN or ±inf (a saved checkpoint never does: the file is damaged)"
+        ));
     }
     Ok(())
 }

@@ -272,10 +272,13 @@ impl ExperimentConfig {
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| TrainError::io("reading", path, e))?;
         Self::from_toml_str(&text, overrides).map_err(|e| match e {
-            TrainError::Config { key, reason } => TrainError::Config {
-                key,
-                reason: format!("{reason} (in {})", path.display()),
-            },
+            // A value from an override already says so; any other came from the file.
+            TrainError::Config { key, reason } if override_of(overrides, &key).is_none() => {
+                TrainError::Config {
+                    key,
+                    reason: format!("{reason} (in {})", path.display()),
+                }
+            }
             other => other,
         })
     }
@@ -288,16 +291,26 @@ impl ExperimentConfig {
         for o in overrides {
             apply_override(&mut table, o)?;
         }
-        let config: ExperimentConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
+        let parsed = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| {
                 let key = e.path().to_string();
                 TrainError::config(
                     if key == "." { "<root>".into() } else { key },
                     e.inner().to_string(),
                 )
-            })?;
-        config.validate()?;
-        Ok(config)
+            })
+            .and_then(|config: ExperimentConfig| config.validate().map(|()| config));
+        // Say when the bad value came from an override (`--set`), not the text.
+        parsed.map_err(|e| match e {
+            TrainError::Config { key, reason } => match override_of(overrides, &key) {
+                Some(o) => TrainError::Config {
+                    reason: format!("{reason} (from --set {o})"),
+                    key,
+                },
+                None => TrainError::Config { key, reason },
+            },
+            other => other,
+        })
     }
 
     /// The config as TOML (what a run directory records as `config.toml`).
@@ -327,7 +340,12 @@ impl ExperimentConfig {
             ));
         }
         let t = &self.train;
-        positive("train.steps", t.steps as f64)?;
+        if !(1..=MAX_STEPS).contains(&t.steps) {
+            return Err(TrainError::config(
+                "train.steps",
+                format!("must be in 1..={MAX_STEPS}, got {}", t.steps),
+            ));
+        }
         if !(1..=MAX_BATCH_SIZE).contains(&t.batch_size) {
             return Err(TrainError::config(
                 "train.batch_size",
@@ -513,6 +531,15 @@ impl ExperimentConfig {
                     ));
                 }
             }
+            if t.unrolled_steps > MAX_UNROLLED_STEPS {
+                return Err(TrainError::config(
+                    "train.unrolled_steps",
+                    format!(
+                        "must be at most {MAX_UNROLLED_STEPS} (Metz et al. use up to 10), got {}",
+                        t.unrolled_steps
+                    ),
+                ));
+            }
         } else if t.unrolled_steps != defaults.unrolled_steps {
             return Err(TrainError::config(
                 "train.unrolled_steps",
@@ -572,10 +599,27 @@ fn non_negative(key: &str, v: f64) -> Result<()> {
     }
 }
 
+/// Most generator steps a run may have: 10^12 (years of training at any speed), and
+/// well within what a TOML config (i64) can record.
+pub const MAX_STEPS: u64 = 1_000_000_000_000;
 /// Largest `train.batch_size` (the toy sources' limit, 2^24 samples).
 pub const MAX_BATCH_SIZE: i64 = 1 << 24;
+/// Most look-ahead steps of the unrolled GAN: each keeps a copy of D's parameters and
+/// their graph alive.
+pub const MAX_UNROLLED_STEPS: u32 = 100;
 /// Largest `train.threads`: far more would exhaust the stack space for threads.
 pub const MAX_THREADS: u32 = 1024;
+/// The override (`key=value`) that set `key` or a table around it, if any (the last one
+/// wins, as when they are applied).
+fn override_of<'a>(overrides: &'a [String], key: &str) -> Option<&'a str> {
+    overrides.iter().rev().map(String::as_str).find(|o| {
+        o.split_once('=').is_some_and(|(k, _)| {
+            let k = k.trim();
+            k == key || key.starts_with(&format!("{k}.")) || k.starts_with(&format!("{key}."))
+        })
+    })
+}
+
 /// Apply one `dotted.key=value` override to a TOML table. The value is parsed as a
 /// TOML value (`2000`, `1e-3`, `true`, `[64, 64]`, `"text"`); anything that isn't valid
 /// TOML is taken as a bare string, so `--set loss.kind=hinge` works unquoted.

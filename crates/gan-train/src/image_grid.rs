@@ -7,8 +7,8 @@ use std::path::Path;
 use image::{ImageBuffer, Rgb, RgbImage};
 use tch::{Device, Kind, Tensor};
 
-use crate::checkpoint::write_atomically;
 use crate::error::{Result, TrainError};
+use crate::output_file::write_file;
 
 /// Pixels of (black) padding between and around the tiles.
 pub const GRID_PADDING: u32 = 2;
@@ -85,7 +85,7 @@ pub fn write_grid_png(images: &Tensor, nrow: usize, path: &Path) -> Result<()> {
         image::ImageFormat::Png,
     )
     .map_err(|e| bad(path, e.to_string()))?;
-    write_atomically(path, &bytes)
+    write_file(path, &bytes)
 }
 
 /// The number of images per row of a square-ish grid of `n` images.

@@ -64,6 +64,7 @@ impl Inference {
                 reason: format!("its config no longer parses: {e}"),
             }
         })?;
+        crate::trainer::state::check_step(&ck.meta, &config, path)?;
         crate::trainer::apply_thread_setting(&config);
         let shape = match &ck.meta.data_shape {
             Some(shape) => shape.clone(),

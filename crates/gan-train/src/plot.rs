@@ -114,6 +114,7 @@ pub fn line_chart(
 
 /// One frame of the 1-D picture of seed 001: the real density, the generator's density
 /// and the discriminator's output D(x), over the same x axis.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DensityFrame {
     pub step: u64,
     pub xs: Vec<f64>,

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 
+/// The widest InfoGAN code (categorical values or continuous dimensions) accepted: the
+/// paper's MNIST code is 10 + 2; a code far wider is a typo that would allocate the Q
+/// head and the latent input without bound.
+pub const MAX_CODE_WIDTH: i64 = 4096;
 /// The GAN variant (default: [`Variant::Unconditional`]).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -163,6 +167,17 @@ impl Variant {
                         "variant.categorical",
                         format!("InfoGAN needs a code: categorical ({categorical}) and continuous ({continuous}) must be >= 0, not both 0"),
                     ));
+                }
+                for (key, n) in [
+                    ("variant.categorical", *categorical),
+                    ("variant.continuous", *continuous),
+                ] {
+                    if n > MAX_CODE_WIDTH {
+                        return Err(TrainError::config(
+                            key,
+                            format!("must be at most {MAX_CODE_WIDTH}, got {n}"),
+                        ));
+                    }
                 }
                 if *categorical == 1 {
                     return Err(TrainError::config(

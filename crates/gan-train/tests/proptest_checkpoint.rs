@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use gan_train::{checkpoint, ExperimentConfig, Trainer};
+use gan_train::{checkpoint, ExperimentConfig, Inference, Sampler, Trainer};
 use proptest::prelude::*;
 use tch::Device;
 
@@ -107,6 +107,83 @@ proptest! {
             bytes[digits[at % digits.len()]] = b'0' + d;
         }
         check(&bytes);
+    }
+}
+
+/// The valid checkpoint with its metadata replaced by `edit`'s (tensors unchanged).
+fn with_meta(
+    edit: impl FnOnce(&mut checkpoint::CheckpointMeta),
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.safetensors");
+    std::fs::write(&good, valid_checkpoint()).unwrap();
+    let ck = checkpoint::load(&good).unwrap();
+    let mut meta = ck.meta.clone();
+    edit(&mut meta);
+    let tensors: Vec<(String, tch::Tensor)> = ck
+        .tensors
+        .iter()
+        .map(|(k, v)| (k.clone(), v.shallow_clone()))
+        .collect();
+    let path = dir.path().join("latest.safetensors");
+    checkpoint::save(&path, &tensors, &meta).unwrap();
+    (dir, path)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Metadata against the config: any step, counters, cursor, data shape or version
+    /// either loads into a state the config allows (step within the run, and it samples)
+    /// or is refused with a message naming the file; never a panic.
+    #[test]
+    fn checkpoint_metadata_is_checked_against_the_config(
+        step in prop_oneof![0u64..200, any::<u64>()],
+        opt in (any::<u64>(), any::<u64>()),
+        cursor in (0u64..4, prop_oneof![0u64..20, any::<u64>()], any::<u64>()),
+        shape in prop::option::of(prop::collection::vec(-2i64..40, 0..4)),
+        classes in prop::option::of(-1i64..20),
+        version in 0u32..4,
+    ) {
+        let (_dir, path) = with_meta(|m| {
+            m.step = step;
+            (m.opt_g_steps, m.opt_d_steps) = opt;
+            (m.source_state.epoch, m.source_state.position, m.source_state.draws) = cursor;
+            if let Some(sample_shape) = shape {
+                m.data_shape = Some(gan_train::experiment::DataShape { sample_shape, num_classes: classes });
+            }
+            m.format_version = version;
+        });
+        match Trainer::resume(&path, Device::Cpu) {
+            Ok(t) => prop_assert!(t.step() <= t.config().train.steps),
+            Err(e) => assert_names(&e.to_string(), &path),
+        }
+        if let Ok(inference) = Inference::load(&path, Device::Cpu) {
+            prop_assert!(inference.step() <= inference.config().train.steps);
+            prop_assert!(inference.sample(4).is_ok());
+        }
+    }
+
+    /// A resume's new step count goes through the config's validation: accepted exactly
+    /// when it is a valid step count no smaller than the steps already trained.
+    #[test]
+    fn resume_step_overrides_are_validated(steps in prop_oneof![0u64..10, any::<u64>()]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        std::fs::write(&path, valid_checkpoint()).unwrap();
+        let mut t = Trainer::resume(&path, Device::Cpu).unwrap();
+        let fresh = ExperimentConfig::from_toml_str(CONFIG, &[format!("train.steps={steps}")]);
+        match t.set_total_steps(steps) {
+            Ok(()) => {
+                prop_assert!(steps >= 3 && fresh.is_ok());
+                prop_assert_eq!(t.config().train.steps, steps);
+            }
+            Err(e) => {
+                prop_assert!(steps < 3 || fresh.is_err(), "{}", e);
+                prop_assert!(e.to_string().contains("train.steps"));
+                prop_assert_eq!(t.config().train.steps, 100);
+            }
+        }
     }
 }
 

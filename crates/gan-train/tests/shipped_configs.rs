@@ -31,7 +31,10 @@ fn every_shipped_config_loads_and_toy_ones_train() {
         // The config round-trips through its TOML form (what run directories store).
         let again = ExperimentConfig::from_toml_str(&config.to_toml(), &[]);
         if again.as_ref().ok() != Some(&config) {
-            failures.push(format!("{}: does not round-trip ({again:?})", path.display()));
+            failures.push(format!(
+                "{}: does not round-trip ({again:?})",
+                path.display()
+            ));
         }
         if config.data.toy.is_some() {
             let step = Trainer::new(config, tch::Device::Cpu).and_then(|mut t| t.train_step());

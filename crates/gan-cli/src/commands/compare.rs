@@ -91,8 +91,8 @@ pub fn run(args: CompareArgs, cli_device: Option<&str>, quiet: bool) -> Result<(
         md.push('\n');
     }
     println!("{md}");
-    gan_train::checkpoint::write_atomically(&out.join("compare.md"), md.as_bytes())?;
-    gan_train::checkpoint::write_atomically(&out.join("compare.csv"), csv.as_bytes())?;
+    gan_train::output_file::write_file(&out.join("compare.md"), md.as_bytes())?;
+    gan_train::output_file::write_file(&out.join("compare.csv"), csv.as_bytes())?;
     println!("written: {}", out.join("compare.md").display());
     Ok(())
 }

@@ -40,9 +40,9 @@ pub fn run(args: &EvalArgs, run: Inference) -> Result<()> {
         "samples": args.n,
         "real_mean": mean(&r), "real_std": std(&r),
         "gen_mean": mean(&f), "gen_std": std(&f),
-        "kl_real_gen": gan_core::metrics::kl_divergence(&p, &q)?,
-        "js": gan_core::metrics::js_divergence(&p, &q)?,
-        "emd": gan_core::metrics::emd_1d(&p, &q)? * width,
+        "kl_real_gen": super::eval::figure(gan_core::metrics::kl_divergence(&p, &q)?),
+        "js": super::eval::figure(gan_core::metrics::js_divergence(&p, &q)?),
+        "emd": super::eval::figure(gan_core::metrics::emd_1d(&p, &q)? * width),
         "bins": bins,
     });
     super::eval::publish_report(&args.run, &report)

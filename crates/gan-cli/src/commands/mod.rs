@@ -10,7 +10,7 @@ pub mod train;
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use tch::Device;
 
 use gan_train::checkpoint::Checkpoint;
@@ -23,7 +23,16 @@ pub fn resolve_device(cli_device: Option<&str>, config_device: &str) -> Result<D
     if let Some(note) = crate::cuda::prepare(name) {
         tracing::warn!("{note}");
     }
-    gan_train::parse_device(name).with_context(|| format!("choosing device `{name}`"))
+    gan_train::parse_device(name).map_err(|e| {
+        let reason = match &e {
+            gan_train::TrainError::Config { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        };
+        match cli_device {
+            Some(_) => anyhow::anyhow!("--device {name}: {reason}"),
+            None => anyhow::anyhow!("train.device = \"{name}\" in the config: {reason}"),
+        }
+    })
 }
 
 /// Load a trained run from its checkpoint to continue training, on `--device` or else

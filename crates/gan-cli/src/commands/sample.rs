@@ -1,7 +1,6 @@
 //! `gan sample`: draw samples from a trained run's generator and write them as a CSV
 //! table (toy default), a PNG grid (image default) or a raw float32 `.npy` array.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -9,6 +8,9 @@ use tch::{Kind, Tensor};
 
 use gan_train::image_grid::{default_nrow, npy_bytes, write_grid_png};
 use gan_train::Sampler;
+
+/// The most samples one `gan sample` writes (a million 28×28 images are 3 GB as floats).
+pub const MAX_SAMPLES: i64 = 1_000_000;
 
 /// Output formats of `gan sample`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,8 +75,8 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
     let trainer = super::load_inference(&args.run, cli_device, "cannot sample", |_| false)?;
     let is_image = gan_train::observe::is_image_shape(&trainer.sample_shape());
     let n = args.n.unwrap_or(if is_image { 64 } else { 2500 });
-    if n < 1 {
-        bail!("--n must be at least 1, got {n}");
+    if !(1..=MAX_SAMPLES).contains(&n) {
+        bail!("--n must be in 1..={MAX_SAMPLES}, got {n}");
     }
     tch::manual_seed(args.seed);
     let input = trainer
@@ -98,7 +100,7 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
             write_grid_png(&samples, nrow, &args.out)?;
         }
         SampleFormat::Npy => {
-            gan_train::checkpoint::write_atomically(&args.out, &npy_bytes(&samples)?)?;
+            gan_train::output_file::write_file(&args.out, &npy_bytes(&samples)?)?;
         }
         SampleFormat::Csv => write_csv(&samples, &args.out)?,
     }
@@ -114,15 +116,14 @@ fn write_csv(samples: &Tensor, path: &Path) -> Result<()> {
     let samples = samples.to_kind(Kind::Double).flatten(1, -1);
     let dim = samples.size()[1];
     let values: Vec<f64> = Vec::try_from(samples.flatten(0, -1)).context("reading samples")?;
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-    );
     let header: Vec<String> = (0..dim).map(|i| format!("x{i}")).collect();
-    writeln!(out, "{}", header.join(","))?;
+    let mut text = header.join(",") + "\n";
     for row in values.chunks(dim as usize) {
         let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-        writeln!(out, "{}", cells.join(","))?;
+        text += &cells.join(",");
+        text.push('\n');
     }
-    out.flush()?;
+    // Atomic for a regular file; written through a symlink, device or FIFO.
+    gan_train::output_file::write_file(path, text.as_bytes())?;
     Ok(())
 }

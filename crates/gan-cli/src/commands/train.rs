@@ -26,8 +26,8 @@ pub struct TrainArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
 
-    /// Shorthand for `--set seed=N`.
-    #[arg(long)]
+    /// Shorthand for `--set seed=N` (0 to 2^63 − 1, the range a TOML config can hold).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
 
     /// Shorthand for `--set train.steps=N`; with --resume, extends the run to N steps.
@@ -42,8 +42,13 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR", default_value = "runs")]
     pub runs_dir: PathBuf,
 
+    /// With --out: delete the gan-rs run already in DIR and start again (without it, a
+    /// directory holding a run is refused).
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
+
     /// Continue the run in RUN_DIR from its last checkpoint (same config, same seed).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "overrides", "out", "seed", "labels"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "overrides", "out", "seed", "labels", "overwrite"])]
     pub resume: Option<PathBuf>,
 
     /// Semi-supervised GAN: size of the class-balanced labelled subset (sets
@@ -52,7 +57,27 @@ pub struct TrainArgs {
     pub labels: Option<usize>,
 }
 
+/// A shorthand flag and a `--set` of the same key would silently disagree: refuse.
+fn refuse_conflicting_flags(args: &TrainArgs) -> Result<()> {
+    let flags = [
+        ("--seed", "seed", args.seed.is_some()),
+        ("--steps", "train.steps", args.steps.is_some()),
+        ("--labels", "variant.labels", args.labels.is_some()),
+    ];
+    for (flag, key, given) in flags {
+        let set = args
+            .overrides
+            .iter()
+            .find(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+        if let (true, Some(set)) = (given, set) {
+            bail!("{flag} and --set {set} both set `{key}`; give one of them");
+        }
+    }
+    Ok(())
+}
+
 fn load_config(args: &TrainArgs) -> Result<ExperimentConfig> {
+    refuse_conflicting_flags(args)?;
     let mut overrides = args.overrides.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("seed={seed}"));
@@ -114,14 +139,21 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
         None => {
             let config = load_config(&args)?;
             let device = super::resolve_device(cli_device, &config.train.device)?;
+            // Build first: a config that fails to build leaves no run directory behind.
+            let trainer = Trainer::new(config, device)?;
             let dir = match &args.out {
-                Some(d) => d.clone(),
-                None => run_dir::create_run_dir(&args.runs_dir, &config.name)?,
+                Some(d) => {
+                    run_dir::prepare_new_run_dir(d, args.overwrite)?;
+                    d.clone()
+                }
+                None => run_dir::create_run_dir(&args.runs_dir, &trainer.config().name)?,
             };
-            (Trainer::new(config, device)?, dir)
+            (trainer, dir)
         }
     };
     run_dir::ensure_writable_dir(&dir)?;
+    // One writer per run directory, until this process exits (or is killed).
+    let _lock = run_dir::RunLock::acquire(&dir)?;
     let resumed = args.resume.as_ref().map(|_| trainer.step());
     let provenance = run_dir::Provenance::new(
         gan_train::device::device_name(trainer.device()),
@@ -169,11 +201,23 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
-        // Ctrl-C: finish the current step, write a checkpoint, then exit.
+        // SIGINT, SIGTERM and SIGHUP (Ctrl-C, `timeout`, `docker stop`, Slurm pre-emption,
+        // a closed terminal): finish the current step, write a checkpoint, then exit.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
     }
-    match trainer.run(&mut observers, &stop) {
-        Ok(()) => {}
+    // Training time over every session of the run (a resume adds to it).
+    let earlier = if resumed.is_some() {
+        run_dir::previous_seconds(&dir)
+    } else {
+        0.0
+    };
+    let result = trainer.run(&mut observers, &stop);
+    let seconds = earlier + started.elapsed().as_secs_f64();
+    if matches!(&result, Ok(_) | Err(TrainError::Interrupted { .. })) {
+        run_dir::record_seconds(&dir, seconds)?;
+    }
+    let warnings = match result {
+        Ok(warnings) => warnings,
         Err(TrainError::Interrupted { step, .. }) => {
             bail!(
                 "interrupted at step {step}; a checkpoint was written. Resume with:\n  gan train --resume {}",
@@ -181,10 +225,33 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
             )
         }
         Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!("run directory: {}", dir.display())))
+            let note = match &e {
+                TrainError::NonFinite { .. } => checkpoint_note(&dir),
+                _ => String::new(),
+            };
+            return Err(
+                anyhow::Error::new(e).context(format!("run directory: {}{note}", dir.display()))
+            );
         }
+    };
+    summarise(&trainer, &dir, seconds)?;
+    if !warnings.is_empty() {
+        return Err(crate::FinishedWithWarnings(warnings).into());
     }
-    summarise(&trainer, &dir, started.elapsed().as_secs_f64())
+    Ok(())
+}
+
+/// What is left of a run that stopped on NaN/Inf: its last good checkpoint, if any.
+fn checkpoint_note(dir: &Path) -> String {
+    let path = run_dir::checkpoint_path(dir);
+    match gan_train::checkpoint::load(&path) {
+        Ok(ck) => format!(
+            " (its last good checkpoint, at step {}, was kept: {})",
+            ck.meta.step,
+            path.display()
+        ),
+        Err(_) => " (no checkpoint had been written yet)".into(),
+    }
 }
 
 /// Print (and save as `summary.json`) how the generator ended up.
@@ -194,7 +261,7 @@ fn summarise(trainer: &Trainer, dir: &Path, seconds: f64) -> Result<()> {
         println!("{line}");
     }
     let json = serde_json::to_string_pretty(&summary.to_json())?;
-    gan_train::checkpoint::write_atomically(&dir.join("summary.json"), json.as_bytes())?;
+    gan_train::output_file::write_file(&dir.join("summary.json"), json.as_bytes())?;
     println!("  run directory: {}", dir.display());
     Ok(())
 }

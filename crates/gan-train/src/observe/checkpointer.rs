@@ -63,7 +63,7 @@ fn retain(latest: &Path, step: u64, keep: u32) -> Result<()> {
     let kept = dir.join(kept_checkpoint_name(step));
     if !kept.exists() && std::fs::hard_link(latest, &kept).is_err() {
         let bytes = std::fs::read(latest).map_err(|e| TrainError::io("reading", latest, e))?;
-        crate::checkpoint::write_atomically(&kept, &bytes)?;
+        crate::output_file::write_file(&kept, &bytes)?;
     }
     let mut steps: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| TrainError::io("listing", dir, e))?
@@ -84,6 +84,10 @@ fn retain(latest: &Path, step: u64, keep: u32) -> Result<()> {
 }
 
 impl Observer for Checkpointer {
+    fn is_essential(&self) -> bool {
+        true
+    }
+
     fn on_step(&mut self, trainer: &Trainer, s: &StepStats) -> Result<()> {
         if self.every > 0 && s.step % self.every == 0 && s.step != trainer.config().train.steps {
             self.save(trainer)?;
@@ -109,8 +113,7 @@ mod tests {
         let latest = dir.path().join(LATEST);
         for step in [10u64, 20, 30, 40] {
             // As checkpoints are written: a new file renamed over `latest`.
-            crate::checkpoint::write_atomically(&latest, format!("state at {step}").as_bytes())
-                .unwrap();
+            crate::output_file::write_file(&latest, format!("state at {step}").as_bytes()).unwrap();
             retain(&latest, step, 2).unwrap();
         }
         let mut names: Vec<String> = std::fs::read_dir(dir.path())

@@ -75,7 +75,7 @@ impl FidLog {
         let record = serde_json::json!({ "metric": "fid", "value": fid, "step": step });
         let checkpoints = self.dir.join("checkpoints");
         trainer.save_checkpoint(&checkpoints.join(BEST_CHECKPOINT), record.clone())?;
-        crate::checkpoint::write_atomically(
+        crate::output_file::write_file(
             &self.best_record_path(),
             serde_json::to_string_pretty(&record)
                 .expect("a JSON value serializes")

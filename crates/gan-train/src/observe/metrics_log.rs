@@ -79,7 +79,7 @@ impl MetricsLog {
                 kept.push('\n');
             }
         }
-        crate::checkpoint::write_atomically(&self.path, kept.as_bytes())
+        crate::output_file::write_file(&self.path, kept.as_bytes())
     }
 }
 
@@ -99,6 +99,10 @@ pub fn generator_moments_1d(trainer: &dyn crate::sampler::Sampler, n: i64) -> (f
 }
 
 impl Observer for MetricsLog {
+    fn is_essential(&self) -> bool {
+        true
+    }
+
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
         self.truncate_after(trainer.step())?;
         // A file without its header (e.g. killed right after creating it) starts over.

@@ -6,6 +6,7 @@
 mod checkpointer;
 mod diagnostics;
 mod fid_log;
+mod frame_log;
 mod metrics_log;
 mod progress;
 mod sample_grid;
@@ -26,6 +27,19 @@ use crate::trainer::{StepStats, Trainer};
 
 /// Something that watches training.
 pub trait Observer {
+    /// A short name for messages (by default the type's name).
+    fn name(&self) -> &'static str {
+        let full = std::any::type_name::<Self>();
+        full.rsplit("::").next().unwrap_or(full)
+    }
+
+    /// Whether the run depends on this observer (the checkpoint, the metrics record): its
+    /// errors stop the run. The others' errors (a plot that cannot be written) become
+    /// warnings, and [`Trainer::run`] switches them off.
+    fn is_essential(&self) -> bool {
+        false
+    }
+
     /// Called once before the first step (also when resuming).
     fn on_start(&mut self, _trainer: &Trainer) -> Result<()> {
         Ok(())

@@ -8,6 +8,7 @@ use tch::{Kind, Tensor};
 
 use gan_data::ToyConfig;
 
+use super::frame_log::{Frame, FrameLog};
 use super::{metrics_log::read_metrics, Observer, METRICS_FILE};
 use crate::error::{Result, TrainError};
 use crate::plot::{self, DensityFrame, Series};
@@ -23,6 +24,17 @@ pub struct Snapshots1d {
     toy: Option<ToyConfig>,
     xs: Vec<f64>,
     frames: Vec<DensityFrame>,
+    /// The frames on disk, so that a resumed run's GIF covers the whole run.
+    log: FrameLog,
+}
+
+/// The file [`Snapshots1d`] keeps its frames in.
+pub const DENSITY_FRAMES_FILE: &str = "snapshots_1d.jsonl";
+
+impl Frame for DensityFrame {
+    fn step(&self) -> u64 {
+        self.step
+    }
 }
 
 impl Snapshots1d {
@@ -35,7 +47,14 @@ impl Snapshots1d {
             toy,
             xs,
             frames: Vec::new(),
+            log: FrameLog::new(&run_dir.join(DENSITY_FRAMES_FILE)),
         }
+    }
+
+    fn keep(&mut self, frame: DensityFrame) -> Result<()> {
+        self.log.append(&frame)?;
+        self.frames.push(frame);
+        Ok(())
     }
 
     fn frame(&self, trainer: &Trainer, step: u64) -> DensityFrame {
@@ -87,14 +106,19 @@ fn grid_for(toy: &ToyConfig) -> Vec<f64> {
 impl Observer for Snapshots1d {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
         if self.toy.is_some() && self.every > 0 {
-            self.frames.push(self.frame(trainer, trainer.step()));
+            self.frames = self.log.resume(trainer.step())?;
+            if self.frames.last().map(|f| f.step) != Some(trainer.step()) {
+                let first = self.frame(trainer, trainer.step());
+                self.keep(first)?;
+            }
         }
         Ok(())
     }
 
     fn on_step(&mut self, trainer: &Trainer, s: &StepStats) -> Result<()> {
         if self.toy.is_some() && self.every > 0 && s.step % self.every == 0 {
-            self.frames.push(self.frame(trainer, s.step));
+            let frame = self.frame(trainer, s.step);
+            self.keep(frame)?;
         }
         Ok(())
     }

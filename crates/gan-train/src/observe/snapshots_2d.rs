@@ -22,7 +22,7 @@ const SCATTER_SAMPLES: i64 = 1000;
 const PANELS: usize = 6;
 
 /// The generator's samples at one step.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ScatterFrame {
     pub step: u64,
     pub points: Vec<(f64, f64)>,
@@ -34,6 +34,8 @@ pub struct Snapshots2d {
     every: u64,
     centers: Vec<Vec<f64>>,
     frames: Vec<ScatterFrame>,
+    /// The frames on disk, so that a resumed run's GIF covers the whole run.
+    log: super::frame_log::FrameLog,
 }
 
 impl Snapshots2d {
@@ -47,6 +49,7 @@ impl Snapshots2d {
             every,
             centers,
             frames: Vec::new(),
+            log: super::frame_log::FrameLog::new(&run_dir.join(SCATTER_FRAMES_FILE)),
         }
     }
 
@@ -67,17 +70,37 @@ impl Snapshots2d {
     }
 }
 
+/// The file [`Snapshots2d`] keeps its frames in.
+pub const SCATTER_FRAMES_FILE: &str = "snapshots_2d.jsonl";
+
+impl super::frame_log::Frame for ScatterFrame {
+    fn step(&self) -> u64 {
+        self.step
+    }
+}
+
+impl Snapshots2d {
+    fn keep(&mut self, frame: ScatterFrame) -> Result<()> {
+        self.log.append(&frame)?;
+        self.frames.push(frame);
+        Ok(())
+    }
+}
+
 impl Observer for Snapshots2d {
     fn on_start(&mut self, trainer: &Trainer) -> Result<()> {
         if self.active() && self.every > 0 {
-            self.frames.push(Self::frame(trainer, trainer.step()));
+            self.frames = self.log.resume(trainer.step())?;
+            if self.frames.last().map(|f| f.step) != Some(trainer.step()) {
+                self.keep(Self::frame(trainer, trainer.step()))?;
+            }
         }
         Ok(())
     }
 
     fn on_step(&mut self, trainer: &Trainer, s: &StepStats) -> Result<()> {
         if self.active() && self.every > 0 && s.step % self.every == 0 {
-            self.frames.push(Self::frame(trainer, s.step));
+            self.keep(Self::frame(trainer, s.step))?;
         }
         Ok(())
     }

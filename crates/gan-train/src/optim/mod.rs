@@ -448,6 +448,15 @@ impl Optimizer {
                         ),
                     });
                 }
+                crate::checkpoint::check_loaded_tensor(
+                    &saved,
+                    target.kind(),
+                    &format!("optimizer state `{key}`"),
+                )
+                .map_err(|reason| TrainError::Checkpoint {
+                    path: Default::default(),
+                    reason,
+                })?;
                 let mut target = target.shallow_clone();
                 no_grad(|| target.copy_(&saved));
             }

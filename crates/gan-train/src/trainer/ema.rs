@@ -70,6 +70,11 @@ impl Ema {
                         path: Default::default(),
                         reason: format!("EMA weight `{name}` is missing (was the config changed?)"),
                     })?;
+            checkpoint::check_loaded_tensor(&saved, avg.kind(), &format!("EMA weight `{name}`"))
+                .map_err(|reason| TrainError::Checkpoint {
+                    path: Default::default(),
+                    reason,
+                })?;
             tch::no_grad(|| avg.f_copy_(&saved))?;
         }
         Ok(())

@@ -49,7 +49,7 @@ mod ema;
 mod objectives;
 mod schedules;
 pub mod seams;
-mod state;
+pub(crate) mod state;
 mod stats;
 mod unrolled;
 
@@ -347,21 +347,53 @@ impl Trainer {
     }
 
     /// Train until `config.train.steps`, calling every observer after each step. Stops
-    /// early (after notifying observers) when `stop` becomes true, e.g. on Ctrl-C.
-    pub fn run(&mut self, observers: &mut [Box<dyn Observer>], stop: &AtomicBool) -> Result<()> {
+    /// early (after notifying observers) when `stop` becomes true, e.g. on a signal.
+    ///
+    /// Essential observers ([`Observer::is_essential`]: the checkpointer, the metrics
+    /// log) stop the run on an error, and finish first at the end, so the final
+    /// checkpoint never waits on a plot. Any other observer that fails is switched off
+    /// for the rest of the run, and its error comes back as a warning: the run itself
+    /// succeeds, with the returned warnings.
+    pub fn run(
+        &mut self,
+        observers: &mut [Box<dyn Observer>],
+        stop: &AtomicBool,
+    ) -> Result<Vec<String>> {
         for o in observers.iter_mut() {
             o.on_start(self)?;
         }
-        let result = self.run_steps(observers, stop);
+        let mut live = vec![true; observers.len()];
+        let mut warnings = Vec::new();
+        let result = self.run_steps(observers, &mut live, &mut warnings, stop);
         // Observers get to finish (write final checkpoint, plots) even after an error,
-        // but the first error is the one reported.
-        let end_result = observers
-            .iter_mut()
-            .try_for_each(|o| o.on_end(self, result.as_ref().err()));
-        result.and(end_result)
+        // the essential ones first; the first error is the one reported.
+        let mut end_result = Ok(());
+        for essential in [true, false] {
+            for (o, live) in observers.iter_mut().zip(&live) {
+                if o.is_essential() != essential || !live {
+                    continue;
+                }
+                match o.on_end(self, result.as_ref().err()) {
+                    Ok(()) => {}
+                    Err(e) if essential => {
+                        if end_result.is_ok() {
+                            end_result = Err(e);
+                        }
+                    }
+                    Err(e) => warnings.push(observer_warning(o.as_ref(), self.step, &e)),
+                }
+            }
+        }
+        result.and(end_result).map(|()| warnings)
     }
 
-    fn run_steps(&mut self, observers: &mut [Box<dyn Observer>], stop: &AtomicBool) -> Result<()> {
+    fn run_steps(
+        &mut self,
+        observers: &mut [Box<dyn Observer>],
+        live: &mut [bool],
+        warnings: &mut Vec<String>,
+        stop: &AtomicBool,
+    ) -> Result<()> {
         while self.step < self.config.train.steps {
             if stop.load(Ordering::Relaxed) {
                 return Err(TrainError::Interrupted {
@@ -370,12 +402,31 @@ impl Trainer {
                 });
             }
             let stats = self.train_step()?;
-            for o in observers.iter_mut() {
-                o.on_step(self, &stats)?;
+            for (o, live) in observers.iter_mut().zip(live.iter_mut()) {
+                if !*live {
+                    continue;
+                }
+                if let Err(e) = o.on_step(self, &stats) {
+                    if o.is_essential() {
+                        return Err(e);
+                    }
+                    *live = false;
+                    warnings.push(observer_warning(o.as_ref(), self.step, &e));
+                }
             }
         }
         Ok(())
     }
+}
+
+/// A non-essential observer's failure as a warning (also logged at once).
+fn observer_warning(o: &dyn Observer, step: u64, e: &TrainError) -> String {
+    let text = format!(
+        "{} failed at step {step}: {e}; it is off for the rest of the run",
+        o.name()
+    );
+    tracing::warn!("{text}");
+    text
 }
 
 /// Set libtorch's CPU thread count from `train.threads` (see [`TrainConfig`]).

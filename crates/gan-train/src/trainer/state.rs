@@ -16,6 +16,25 @@ use crate::checkpoint::{self, CheckpointMeta};
 use crate::config::ExperimentConfig;
 use crate::error::{Result, TrainError};
 
+/// The step a checkpoint records must be one its config can reach: a forged or corrupt
+/// step (10^6 of a 3,000-step run) is refused rather than reported as trained.
+pub(crate) fn check_step(
+    meta: &checkpoint::CheckpointMeta,
+    config: &ExperimentConfig,
+    path: &Path,
+) -> Result<()> {
+    if meta.step > config.train.steps {
+        return Err(TrainError::Checkpoint {
+            path: path.to_path_buf(),
+            reason: format!(
+                "it records step {} of a run configured for {} steps (damaged or edited)",
+                meta.step, config.train.steps
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl Trainer {
     /// Like [`resume`](Self::resume), from a checkpoint already read from `path` (which
     /// error messages name).
@@ -30,6 +49,7 @@ impl Trainer {
                 reason: format!("its config no longer parses: {e}"),
             }
         })?;
+        check_step(&ck.meta, &config, path)?;
         let mut t = Trainer::new(config, device)?;
         checkpoint::load_var_store(&t.gen_vs, &ck.with_prefix("gen/"), path, "generator")?;
         checkpoint::load_var_store(&t.disc_vs, &ck.with_prefix("disc/"), path, "discriminator")?;
@@ -41,9 +61,9 @@ impl Trainer {
             other => other,
         };
         let indexed = ck.meta.format_version == 1;
-        for (opt, prefix, steps) in [
-            (&mut t.opt_g, "opt_g/", ck.meta.opt_g_steps),
-            (&mut t.opt_d, "opt_d/", ck.meta.opt_d_steps),
+        for (opt, prefix, steps, player) in [
+            (&mut t.opt_g, "opt_g/", ck.meta.opt_g_steps, "generator"),
+            (&mut t.opt_d, "opt_d/", ck.meta.opt_d_steps, "discriminator"),
         ] {
             let state = ck.with_prefix(prefix);
             let lookup = |k: &str| state.get(k).map(|x| x.to_device(device));
@@ -52,11 +72,25 @@ impl Trainer {
             } else {
                 opt.load_state(steps, &lookup)
             }
-            .map_err(with_path)?;
+            .map_err(|e| match with_path(e) {
+                TrainError::Checkpoint { path, reason } => TrainError::Checkpoint {
+                    path,
+                    reason: format!("the {player}'s {reason}"),
+                },
+                other => other,
+            })?;
         }
-        t.source.restore(&ck.meta.source_state)?;
+        let cursor_error = |e: String| TrainError::Checkpoint {
+            path: path.to_path_buf(),
+            reason: format!("its data cursor does not fit the data: {e}"),
+        };
+        t.source
+            .restore(&ck.meta.source_state)
+            .map_err(|e| cursor_error(e.to_string()))?;
         if let Some(state) = &ck.meta.labeled_source_state {
-            t.member.restore_source(state)?;
+            t.member
+                .restore_source(state)
+                .map_err(|e| cursor_error(e.to_string()))?;
         }
         t.step = ck.meta.step;
         t.restore_stabilizers(&ck).map_err(with_path)?;

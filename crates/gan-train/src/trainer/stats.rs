@@ -111,7 +111,7 @@ pub(crate) fn check_finite(s: &StepStats, generator_trained: bool) -> Result<()>
                 step: s.step,
                 what: what.into(),
                 value,
-                hint: "Lower the learning rates, check the data scaling, or try a bounded loss (hinge, least_squares) or a gradient penalty. The last checkpoint was kept.".into(),
+                hint: "Lower the learning rates, check the data scaling, or try a bounded loss (hinge, least_squares) or a gradient penalty.".into(),
             });
         }
     }
