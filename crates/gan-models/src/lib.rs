@@ -25,6 +25,7 @@ pub mod autoencoder;
 pub mod conditional;
 pub mod dcgan;
 pub mod error;
+pub mod footprint;
 pub mod heads;
 pub mod leaky_relu;
 pub mod linear;
@@ -45,6 +46,7 @@ pub use dcgan::{
     DcganGenerator, Norm, DCGAN_IMAGE_SIZES,
 };
 pub use error::{ModelError, Result};
+pub use footprint::Footprint;
 pub use heads::{HeadsConfig, SemiSupervisedOutput};
 pub use leaky_relu::{f_leaky_relu, f_leaky_relu_, leaky_relu, leaky_relu_};
 pub use linear::{LinearGenerator, LinearGeneratorConfig};

@@ -6,7 +6,7 @@ use tch::{nn::VarStore, Device, Tensor};
 
 use gan_data::{Source, ToySource};
 use gan_models::{
-    to_channels_last, Discriminator, Generator, LinearGeneratorConfig, DCGAN_IMAGE_SIZES,
+    to_channels_last, Discriminator, Footprint, Generator, LinearGeneratorConfig, DCGAN_IMAGE_SIZES,
 };
 
 use crate::config::{model_error, DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
@@ -172,8 +172,14 @@ impl DataShape {
 pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
     let source = build_source(config)?;
     let shape = DataShape::of(source.as_ref());
-    let (gen_vs, generator) = build_generator(config, &shape, device)?;
     let member = build_member(config)?;
+    if device == Device::Cpu {
+        crate::memory::check_fits(
+            config,
+            &training_footprint(config, &shape, member.as_ref())?,
+        )?;
+    }
+    let (gen_vs, generator) = build_generator(config, &shape, device)?;
     let (disc_vs, discriminator) = build_discriminator(config, &shape, member.as_ref(), device)?;
     Ok(Parts {
         gen_vs,
@@ -183,6 +189,41 @@ pub fn build_parts(config: &ExperimentConfig, device: Device) -> Result<Parts> {
         source,
         member,
     })
+}
+
+/// The two networks' footprints (see [`gan_models::footprint`]) for data of `shape`,
+/// computed from the specs before anything is allocated. Networks without an estimate
+/// (the linear generator, the autoencoder) count as empty.
+pub fn training_footprint(
+    config: &ExperimentConfig,
+    shape: &DataShape,
+    member: &dyn FamilyMember,
+) -> Result<(Footprint, Footprint)> {
+    let data_dim = shape.data_dim();
+    let classes = label_classes(config, shape)?;
+    let image = |key| image_shape(&shape.sample_shape, key);
+    let g = match &config.generator {
+        GeneratorSpec::Mlp(spec) => spec
+            .config(data_dim, classes, config.variant.code_dim())
+            .footprint(),
+        GeneratorSpec::Dcgan(spec) => {
+            let (c, size) = image("generator.kind")?;
+            spec.config(c, size, classes, config.variant.code_dim())
+                .generator_footprint()
+        }
+        GeneratorSpec::Linear => Footprint::default(),
+    };
+    let heads = member.heads(shape.num_classes)?;
+    let d = match &config.discriminator {
+        DiscriminatorSpec::Mlp(spec) => spec.config(data_dim, classes, heads).footprint(),
+        DiscriminatorSpec::Dcgan(spec) => {
+            let (c, size) = image("discriminator.kind")?;
+            spec.config(c, size, classes, heads)
+                .discriminator_footprint()
+        }
+        DiscriminatorSpec::Autoencoder(_) => Footprint::default(),
+    };
+    Ok((g, d))
 }
 
 /// The class count a label-conditioned variant embeds (`None` for the others); errors

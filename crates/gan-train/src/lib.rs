@@ -34,6 +34,7 @@ pub mod image_metrics;
 pub mod inference;
 pub mod latent;
 pub mod libtorch_info;
+pub mod memory;
 pub mod observe;
 pub mod optim;
 pub mod output_file;
