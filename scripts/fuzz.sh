@@ -38,7 +38,7 @@ open(f"{d}/config/plain", "wb").write(b"\n" + cfg)
 open(f"{d}/config/override", "wb").write(b"train.steps=5\n" + cfg)
 PY
 if [ ! -s "$seeds/checkpoint/run" ]; then
-    cargo build -q -p gan-cli
+    cargo build -q --workspace --bins
     tmp=$(mktemp -d)
     ./target/debug/gan -q --device cpu train --out "$tmp/run" --steps 3 \
         --set discriminator.hidden=[4] --set log.snapshot_every=0 >/dev/null
