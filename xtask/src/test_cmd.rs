@@ -1,5 +1,6 @@
 //! `cargo xtask test`: make sure libtorch is set up, then run the project's checks in order —
-//! fmt, clippy, the whole test suite including ignored (slow / real-data) tests — failing fast.
+//! fmt, clippy, the API docs without a warning, the whole test suite including ignored
+//! (slow / real-data) tests — failing fast.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -13,17 +14,31 @@ use crate::libtorch;
 use crate::paths;
 use crate::setup::{self, SetupArgs};
 
-const CHECKS: [&[&str]; 3] = [
-    &["fmt", "--all", "--", "--check"],
-    &[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ],
-    &["test", "--workspace", "--", "--include-ignored"],
+/// One check: cargo's arguments, and the environment variables it needs.
+type Check = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+const CHECKS: [Check; 4] = [
+    (&["fmt", "--all", "--", "--check"], &[]),
+    (
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    ),
+    // rustdoc takes its lint level from the environment only.
+    (
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    ),
+    (&["test", "--workspace", "--", "--include-ignored"], &[]),
 ];
 
 pub fn run() -> Result<()> {
@@ -57,11 +72,16 @@ pub fn run() -> Result<()> {
     timings.push(("data fashion-mnist".into(), t.elapsed(), status));
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    for args in CHECKS {
-        let name = format!("cargo {}", args.join(" "));
+    for (args, env) in CHECKS {
+        let vars: String = env.iter().map(|(k, v)| format!("{k}=\"{v}\" ")).collect();
+        let name = format!("{vars}cargo {}", args.join(" "));
         println!("\n==> {name}");
         let t = Instant::now();
-        let status = Command::new(&cargo).args(args).current_dir(&repo).status();
+        let status = Command::new(&cargo)
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(&repo)
+            .status();
         let failure = match &status {
             Ok(s) if s.success() => None,
             Ok(s) => Some(s.to_string()),
