@@ -2,7 +2,8 @@
 //!
 //! - `setup`: install or accept libtorch 2.13.0 and point `.libtorch` at it (plus `--data`).
 //! - `data NAME...`: fetch and verify datasets.
-//! - `test`: setup if needed, then fmt, clippy and the whole test suite.
+//! - `test`: setup if needed, then fmt, clippy, the whole test suite and examples/downstream.
+//! - `downstream`: only the last: build examples/downstream and run it (see `downstream.rs`).
 //! - `bench`: gan-rs vs PyTorch eager step timings and peak RSS (see `bench/mod.rs`).
 //!
 //! xtask never depends on tch: it has to run before libtorch exists.
@@ -13,6 +14,7 @@ mod catalog;
 mod checksum;
 mod data;
 mod download;
+mod downstream;
 mod extract;
 mod libtorch;
 mod link;
@@ -21,6 +23,7 @@ mod prereq;
 mod pypi;
 mod setup;
 mod test_cmd;
+mod test_deps;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +59,9 @@ enum Cmd {
     },
     /// Set up if needed, then run fmt, clippy and all tests (including ignored ones).
     Test,
+    /// Build examples/downstream in the workspace's target directory and run it without
+    /// LD_LIBRARY_PATH (the last step of `test`).
+    Downstream,
     /// Benchmark gan-rs against PyTorch eager on the same device; saves target/bench/results.{json,md}.
     Bench(bench::BenchArgs),
 }
@@ -83,6 +89,10 @@ fn run(cli: Cli) -> Result<()> {
             setup::fetch_datasets(&datasets, data_dir.as_deref(), force)
         }
         Cmd::Test => test_cmd::run(),
+        Cmd::Downstream => {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            downstream::check(&paths::repo_root(), &cargo)
+        }
         Cmd::Bench(args) => bench::run(&args),
     }
 }

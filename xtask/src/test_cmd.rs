@@ -1,6 +1,8 @@
 //! `cargo xtask test`: make sure libtorch is set up, then run the project's checks in order —
 //! fmt, clippy, the API docs without a warning, the whole test suite including ignored
-//! (slow / real-data) tests — failing fast.
+//! (slow / real-data) tests, then the crate outside the workspace ([`crate::downstream`]) —
+//! failing fast. The tests get the Python references ([`crate::test_deps`]) and must not
+//! skip the tests that use them.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -10,9 +12,11 @@ use anyhow::{bail, Result};
 
 use crate::catalog::Dataset;
 use crate::data;
+use crate::downstream;
 use crate::libtorch;
 use crate::paths;
 use crate::setup::{self, SetupArgs};
+use crate::test_deps;
 
 /// One check: cargo's arguments, and the environment variables it needs.
 type Check = (
@@ -71,6 +75,12 @@ pub fn run() -> Result<()> {
     };
     timings.push(("data fashion-mnist".into(), t.elapsed(), status));
 
+    // The Python references (PyTorch, TensorBoard's reader) of the parity tests.
+    let t = Instant::now();
+    let python = paths::cache_root(&paths::process_env)
+        .and_then(|cache| test_deps::ensure(&repo, &cache))?;
+    timings.push(("python test packages".into(), t.elapsed(), "ok"));
+
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     for (args, env) in CHECKS {
         let vars: String = env.iter().map(|(k, v)| format!("{k}=\"{v}\" ")).collect();
@@ -80,6 +90,8 @@ pub fn run() -> Result<()> {
         let status = Command::new(&cargo)
             .args(args)
             .envs(env.iter().copied())
+            .env("GAN_TEST_PYTHON", &python)
+            .env("GAN_REQUIRE_PYTHON", "1")
             .current_dir(&repo)
             .status();
         let failure = match &status {
@@ -95,6 +107,20 @@ pub fn run() -> Result<()> {
             print_summary(&timings);
             bail!("`{name}` failed ({why})");
         }
+    }
+
+    // After the tests, whose build it reuses: a crate outside the workspace that uses the
+    // crates (gan-build's rpath, no LD_LIBRARY_PATH).
+    let name = format!("build and run {}", downstream::DIR);
+    println!("\n==> {name}");
+    let t = Instant::now();
+    let result = downstream::check(&repo, &cargo);
+    let status = if result.is_ok() { "ok" } else { "FAILED" };
+    println!("<== {name}: {status} in {:.1} s", t.elapsed().as_secs_f64());
+    timings.push((name, t.elapsed(), status));
+    if let Err(e) = result {
+        print_summary(&timings);
+        return Err(e.context(format!("{} failed", downstream::DIR)));
     }
     print_summary(&timings);
     Ok(())

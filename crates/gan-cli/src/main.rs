@@ -44,6 +44,30 @@ enum Command {
     Compare(commands::compare::CompareArgs),
     /// Train the per-dataset classifier behind gan-rs's FID / KID / IS.
     Classifier(commands::classifier::ClassifierArgs),
+    /// Write a run's generator or discriminator as a PyTorch state_dict (safetensors) of
+    /// the reference modules in scripts/pytorch_models.py.
+    ///
+    /// Names, shapes and layouts are those of the module, so in Python
+    /// `net.load_state_dict(safetensors.torch.load_file("netG.safetensors"))` just works
+    /// (or `pytorch_models.load("netG.safetensors")`, which builds the module the file's
+    /// metadata records). DCGANs map onto PyTorch's DCGAN example (28, 32, 64 px), the toy
+    /// MLPs onto nn.Sequential MLPs; discriminators return logits. Anything else (label
+    /// embeddings, discriminator heads, minibatch discrimination / std, virtual batch norm,
+    /// features_layer_batch_norm = false, the autoencoder D) is refused naming the config
+    /// key. Example: gan export --run runs/R --to pytorch --net discriminator --out netD.safetensors
+    Export(commands::export::ExportArgs),
+    /// Make a run directory from a PyTorch state_dict of a reference module and a config.
+    ///
+    /// The run (config.toml, run.json, import.json, a step-0 checkpoint) works with
+    /// `gan sample`, `gan eval`, `gan export` and `gan train --resume`. Every tensor is
+    /// checked (name, shape, floating-point dtype, finite values); a mismatch, or a tensor
+    /// the module lacks, is an error naming the tensor. Without --discriminator, D is
+    /// initialised from the config's seed as `gan train` starts it, and import.json says
+    /// so. A .pth that libtorch cannot read is refused; convert it with
+    /// `safetensors.torch.save_file(net.state_dict(), "net.safetensors")` or
+    /// `python scripts/pytorch_models.py convert net.pth net.safetensors`.
+    /// Example: gan import --from pytorch netG.safetensors --discriminator netD.safetensors -c configs/dcgan-mnist.toml --out runs/imported
+    Import(commands::import::ImportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -73,6 +97,9 @@ fn main() -> std::process::ExitCode {
         Command::Eval(args) => commands::eval::run(args, device.as_deref()),
         Command::Compare(args) => commands::compare::run(args, device.as_deref(), cli.quiet),
         Command::Classifier(args) => commands::classifier::run(args, device.as_deref()),
+        // Both read and write weights on the CPU: --device does not apply.
+        Command::Export(args) => commands::export::run(args),
+        Command::Import(args) => commands::import::run(args),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

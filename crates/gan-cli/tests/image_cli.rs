@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use gan_train::classifier::{classifier_path, Classifier, ClassifierConfig};
+mod cli_common;
+
+use cli_common::{write_mnist_fixture, write_untrained_classifier};
 
 fn gan(args: &[&str], cwd: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gan"))
@@ -24,41 +26,6 @@ fn ok(out: &std::process::Output) -> String {
     );
     assert!(out.status.success(), "{text}");
     text
-}
-
-/// `<dir>/mnist/` with 32 train and test images.
-fn write_mnist_fixture(dir: &Path) {
-    let d = dir.join("mnist");
-    std::fs::create_dir_all(&d).unwrap();
-    let n = 32u32;
-    let mut images: Vec<u8> = [2051u32, n, 28, 28]
-        .iter()
-        .flat_map(|v| v.to_be_bytes())
-        .collect();
-    let mut labels: Vec<u8> = [2049u32, n].iter().flat_map(|v| v.to_be_bytes()).collect();
-    for i in 0..n as usize {
-        labels.push((i % 10) as u8);
-        images.extend((0..784).map(|j| ((i * 13 + j * 5) % 256) as u8));
-    }
-    for split in ["train", "t10k"] {
-        std::fs::write(d.join(format!("{split}-images-idx3-ubyte")), &images).unwrap();
-        std::fs::write(d.join(format!("{split}-labels-idx1-ubyte")), &labels).unwrap();
-    }
-}
-
-/// A small untrained MNIST classifier where `gan eval` looks for it under `data`.
-fn write_untrained_classifier(data: &Path) {
-    let c = Classifier::new(
-        ClassifierConfig {
-            width: 2,
-            feature_dim: 4,
-            ..ClassifierConfig::for_dataset(gan_data::DatasetName::Mnist)
-        },
-        tch::Device::Cpu,
-    )
-    .unwrap();
-    c.save(&classifier_path(data, gan_data::DatasetName::Mnist))
-        .unwrap();
 }
 
 #[test]

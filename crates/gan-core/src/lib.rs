@@ -21,6 +21,34 @@
 //! can be handed bad input return [`Result`] with a typed [`CoreError`] instead of
 //! panicking. Randomness (label flipping, gradient-penalty interpolation, KID subsets)
 //! comes from torch's global generator, seeded by the caller (`tch::manual_seed`).
+//!
+//! A training step picks its game from a config and scores one batch; an evaluation
+//! compares feature statistics:
+//!
+//! ```
+//! use gan_core::metrics::frechet_distance;
+//! use gan_core::{AdversarialLoss, FeatureStats, LossKind};
+//! use tch::Tensor;
+//!
+//! let kind: LossKind = "least_squares".parse().unwrap();
+//! let loss = AdversarialLoss::new(kind);
+//! loss.validate().unwrap();
+//! // D's raw outputs on two real and two generated samples.
+//! let real = Tensor::from_slice(&[1.0f32, 0.5]);
+//! let fake = Tensor::from_slice(&[0.0f32, 1.0]);
+//! // ½ mean((r − 1)²) + ½ mean(f²) = ½ · 0.125 + ½ · 0.5
+//! let d = loss.d_loss(&real, &fake).double_value(&[]);
+//! assert!((d - 0.3125).abs() < 1e-6);
+//! // ½ mean((f − 1)²) = ½ · 0.5
+//! let g = loss.g_loss(&fake, None).unwrap().double_value(&[]);
+//! assert!((g - 0.25).abs() < 1e-6);
+//! assert!("lsgan".parse::<LossKind>().is_err());
+//!
+//! // 1-D Fréchet distance: (μa − μb)² + (σa − σb)² = 1 + 1.
+//! let a = FeatureStats::new(vec![0.0], vec![1.0]).unwrap();
+//! let b = FeatureStats::new(vec![1.0], vec![4.0]).unwrap();
+//! assert!((frechet_distance(&a, &b).unwrap() - 2.0).abs() < 1e-9);
+//! ```
 
 #![warn(missing_docs)]
 

@@ -33,6 +33,36 @@ pub struct IdxImages {
 }
 
 /// Reads an IDX image file (magic 2051), plain or gzip.
+///
+/// A name ending in `.gz` is read as gzip (and must be gzip); any other name as plain IDX.
+///
+/// ```
+/// use gan_data::{read_idx_images, read_idx_labels, DataError};
+///
+/// // An IDX file: magic, then each dimension, all big-endian u32, then the bytes.
+/// fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
+///     let mut bytes = magic.to_be_bytes().to_vec();
+///     dims.iter().for_each(|d| bytes.extend(d.to_be_bytes()));
+///     bytes.extend_from_slice(data);
+///     bytes
+/// }
+/// let dir = tempfile::tempdir().unwrap();
+/// let images = dir.path().join("images-idx3-ubyte");
+/// std::fs::write(&images, idx(2051, &[2, 2, 3], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))
+///     .unwrap();
+///
+/// let read = read_idx_images(&images).unwrap();
+/// assert_eq!((read.n, read.rows, read.cols), (2, 2, 3));
+/// assert_eq!(read.pixels[6..], [6, 7, 8, 9, 10, 11]); // the second image
+///
+/// // A label out of range is an error naming the file, the index and the value.
+/// let labels = dir.path().join("labels-idx1-ubyte");
+/// std::fs::write(&labels, idx(2049, &[2], &[3, 12])).unwrap();
+/// let err = read_idx_labels(&labels, 10).unwrap_err();
+/// assert!(matches!(err, DataError::BadLabel { index: 1, value: 12, .. }));
+/// // An image reader refuses a label file by its magic number.
+/// assert!(matches!(read_idx_images(&labels), Err(DataError::BadMagic { .. })));
+/// ```
 pub fn read_idx_images(path: &Path) -> Result<IdxImages, DataError> {
     let (dims, pixels) = read_idx(path, IDX_IMAGES_MAGIC, 3)?;
     let [n, rows, cols] = [dims[0], dims[1], dims[2]];

@@ -10,6 +10,26 @@
 //! (labels int64), and exposes its cursor as a [`SourceState`] so a resumed run continues the
 //! exact same stream. Readers never panic on bad input: they return a [`DataError`] that names
 //! the file and the problem.
+//!
+//! A trainer only sees the [`Source`] trait, so a toy stream and an image loader are used the
+//! same way:
+//!
+//! ```
+//! use gan_data::{Source, ToyConfig, ToySource};
+//!
+//! // 1-D N(4, 1.25²), as `[data.toy]` in an experiment config writes it.
+//! let config = ToyConfig::Gaussian { mean: 4.0, std: 1.25 };
+//! let mut source: Box<dyn Source> = Box::new(ToySource::new(config, 0).unwrap());
+//! let batch = source.next_batch(4096).unwrap();
+//! assert_eq!(batch.x.size(), [4096, 1]);
+//! let mean = batch.x.mean(tch::Kind::Float).double_value(&[]);
+//! assert!((mean - 4.0).abs() < 0.1, "sample mean {mean}");
+//! // Bad input is an error, not a panic.
+//! assert!(source.next_batch(0).is_err());
+//! assert!(ToySource::new(ToyConfig::Gaussian { mean: 0.0, std: -1.0 }, 0).is_err());
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod batch;
 pub mod cifar;

@@ -145,6 +145,38 @@ impl FromStr for DatasetName {
 }
 
 /// Loads `split` of dataset `name`, searching [`DatasetName::search_dirs`] of `data_dir`.
+///
+/// Images come back as float32 `[N, C, H, W]` in [−1, 1], labels as int64 `[N]`.
+///
+/// ```
+/// use gan_data::{load, DatasetName, Split};
+///
+/// fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
+///     let mut bytes = magic.to_be_bytes().to_vec();
+///     dims.iter().for_each(|d| bytes.extend(d.to_be_bytes()));
+///     bytes.extend_from_slice(data);
+///     bytes
+/// }
+/// // A three-image "MNIST" under <data>/mnist/: black, grey and white 28×28 images.
+/// let data = tempfile::tempdir().unwrap();
+/// let mnist = data.path().join("mnist");
+/// std::fs::create_dir(&mnist).unwrap();
+/// let pixels: Vec<u8> = [0u8, 51, 255].iter().flat_map(|&v| [v; 28 * 28]).collect();
+/// std::fs::write(mnist.join("train-images-idx3-ubyte"), idx(2051, &[3, 28, 28], &pixels))
+///     .unwrap();
+/// std::fs::write(mnist.join("train-labels-idx1-ubyte"), idx(2049, &[3], &[4, 2, 9])).unwrap();
+///
+/// let ds = load(DatasetName::Mnist, data.path(), Split::Train).unwrap();
+/// assert_eq!(ds.images.size(), [3, 1, 28, 28]);
+/// assert_eq!(ds.labels_vec().unwrap(), [4, 2, 9]);
+/// // Bytes are scaled with x / 127.5 − 1: 0 → −1, 51 → −0.6, 255 → 1.
+/// let firsts: Vec<f32> = ds.images.view([3, -1]).select(1, 0).try_into().unwrap();
+/// assert!(firsts.iter().zip([-1.0, -0.6, 1.0]).all(|(a, b)| (a - b).abs() < 1e-6));
+///
+/// // The test split is missing: the error names the files it looked for.
+/// let err = load(DatasetName::Mnist, data.path(), Split::Test).unwrap_err();
+/// assert!(err.to_string().contains("t10k-images-idx3-ubyte"));
+/// ```
 pub fn load(name: DatasetName, data_dir: &Path, split: Split) -> Result<ImageDataset, DataError> {
     load_from_dirs(name, &name.search_dirs(data_dir), split)
 }

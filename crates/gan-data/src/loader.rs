@@ -21,6 +21,30 @@ use crate::error::DataError;
 /// epoch, with `drop_last` the remainder smaller than the requested batch size is skipped;
 /// without it the remainder is returned as a smaller batch. The next call starts the next
 /// epoch.
+///
+/// ```
+/// use gan_data::{ImageDataset, ShuffledLoader, Source};
+///
+/// // Five 1×2×2 images, image i filled with byte 10·i, labelled i.
+/// let pixels: Vec<u8> = (0..5u8).flat_map(|i| [10 * i; 4]).collect();
+/// let ds = ImageDataset::from_bytes(&pixels, [1, 2, 2], &[0, 1, 2, 3, 4], 5).unwrap();
+/// let mut loader = ShuffledLoader::new(ds, 42, false).unwrap();
+/// assert_eq!((loader.sample_shape(), loader.num_classes()), (vec![1, 2, 2], Some(5)));
+///
+/// let first = loader.next_batch(3).unwrap();
+/// assert_eq!(first.x.size(), [3, 1, 2, 2]);
+/// // Without drop_last the epoch's remainder comes as a smaller batch ...
+/// let rest = loader.next_batch(3).unwrap();
+/// assert_eq!(rest.len(), 2);
+/// // ... and together the two batches hold every sample once.
+/// let mut seen: Vec<i64> = first.y.unwrap().try_into().unwrap();
+/// seen.extend(Vec::<i64>::try_from(rest.y.unwrap()).unwrap());
+/// seen.sort();
+/// assert_eq!(seen, [0, 1, 2, 3, 4]);
+/// assert_eq!(loader.state().epoch, 0);
+/// loader.next_batch(3).unwrap();
+/// assert_eq!(loader.state().epoch, 1);
+/// ```
 #[derive(Debug)]
 pub struct ShuffledLoader {
     dataset: ImageDataset,

@@ -11,7 +11,10 @@ use crate::mlp::MlpConfig;
 /// absurd configs overflow integers, and this is an estimate).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Footprint {
+    /// Trainable scalars (weights, biases, norm affines) of the network.
     pub parameters: f64,
+    /// Floats of intermediate activations one sample produces in one forward pass
+    /// (multiply by the batch size for a batch's).
     pub activations_per_sample: f64,
 }
 

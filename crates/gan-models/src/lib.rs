@@ -19,6 +19,36 @@
 //!   [`to_channels_last`] (NHWC layout for convolutional networks).
 //!
 //! Invalid configurations are reported as [`ModelError`], never as panics.
+//!
+//! A generator and a discriminator for 2-D toy data, each under its own path of one
+//! [`tch::nn::VarStore`] (so their optimizers can own disjoint variables), scored with a
+//! gan-core loss:
+//!
+//! ```
+//! use gan_core::AdversarialLoss;
+//! use gan_models::{Activation, Discriminator, Generator, MlpConfig};
+//! use tch::{nn::VarStore, Device, Kind, Tensor};
+//!
+//! let vs = VarStore::new(Device::Cpu);
+//! let g = MlpConfig::new(8, vec![32], 2).build_generator(&(vs.root() / "g")).unwrap();
+//! let d_config = MlpConfig {
+//!     activation: Activation::LeakyRelu,
+//!     ..MlpConfig::new(2, vec![32], 1)
+//! };
+//! let d = d_config.build_discriminator(&(vs.root() / "d")).unwrap();
+//!
+//! let z = Tensor::randn([16, g.latent_dim()], (Kind::Float, Device::Cpu));
+//! let fake = g.generate(&z, None, true);
+//! let real = Tensor::randn([16, 2], (Kind::Float, Device::Cpu));
+//! let (r, f) = (d.discriminate(&real, None, true), d.discriminate(&fake, None, true));
+//! let d_loss = AdversarialLoss::default().d_loss(&r.score, &f.score);
+//! assert_eq!(d_loss.size(), Vec::<i64>::new()); // a scalar
+//! d_loss.backward();
+//! // 2 → 32 → 2 and 2 → 32 → 1: weights and biases of four linear layers.
+//! assert_eq!(vs.trainable_variables().len(), 8);
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod activation;
 pub mod autoencoder;

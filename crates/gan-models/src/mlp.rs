@@ -31,6 +31,39 @@ fn default_output_activation() -> Activation {
 }
 
 /// Configuration of an MLP generator or discriminator.
+///
+/// The same struct builds either network ([`build_generator`](Self::build_generator),
+/// [`build_discriminator`](Self::build_discriminator)); start from [`MlpConfig::new`] and
+/// override fields with struct-update syntax.
+///
+/// ```
+/// use gan_models::{Discriminator, Generator, MlpConfig};
+/// use tch::{nn::VarStore, Device, Kind, Tensor};
+///
+/// let vs = VarStore::new(Device::Cpu);
+/// // G: z [N, 2] → x [N, 3] through two hidden layers of 16 units.
+/// let g = MlpConfig::new(2, vec![16, 16], 3)
+///     .build_generator(&(vs.root() / "g"))
+///     .unwrap();
+/// assert_eq!(g.latent_dim(), 2);
+/// let z = Tensor::randn([5, 2], (Kind::Float, Device::Cpu));
+/// let x = g.generate(&z, None, false);
+/// assert_eq!(x.size(), [5, 3]);
+///
+/// // D: x [N, 3] → one score per sample; the last hidden layer is exposed as features.
+/// let d = MlpConfig::new(3, vec![8], 1)
+///     .build_discriminator(&(vs.root() / "d"))
+///     .unwrap();
+/// let out = d.discriminate(&x, None, false);
+/// assert_eq!(out.score.size(), [5]);
+/// assert_eq!(out.features.unwrap().size(), [5, 8]);
+///
+/// // A discriminator scores each sample once: other output widths are refused by name.
+/// let err = MlpConfig::new(3, vec![8], 2)
+///     .build_discriminator(&(vs.root() / "bad"))
+///     .unwrap_err();
+/// assert!(err.to_string().contains("`output_dim`"));
+/// ```
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MlpConfig {

@@ -63,9 +63,13 @@ pub fn ensure_layer_width(field: &'static str, value: i64) -> Result<()> {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MlpGeneratorSpec {
+    /// Width of the noise `z` (default [`DEFAULT_MLP_LATENT_DIM`] = 2); InfoGAN's codes
+    /// are added on top.
     #[serde(default = "default_mlp_latent")]
     pub latent_dim: i64,
+    /// Hidden layer widths, input side first (e.g. `[64, 64]`; may be empty).
     pub hidden: Vec<i64>,
+    /// Activation after each hidden layer (default `relu`).
     #[serde(default = "relu")]
     pub activation: Activation,
     /// Output activation: `none` for toy data, `tanh` for images in [−1, 1].
@@ -96,7 +100,9 @@ impl MlpGeneratorSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MlpDiscriminatorSpec {
+    /// Hidden layer widths, input side first (e.g. `[64, 64]`; may be empty).
     pub hidden: Vec<i64>,
+    /// Activation after each hidden layer (default `leaky_relu`, slope 0.2).
     #[serde(default = "leaky_relu")]
     pub activation: Activation,
     /// Dropout probability after each hidden layer (0 = off).
@@ -144,6 +150,8 @@ impl MlpDiscriminatorSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DcganGeneratorSpec {
+    /// Width of the noise `z` (default [`DEFAULT_DCGAN_LATENT_DIM`] = 100); InfoGAN's
+    /// codes are added on top.
     #[serde(default = "default_dcgan_latent")]
     pub latent_dim: i64,
     /// Base width `ngf` (PyTorch's example: 64).

@@ -31,15 +31,20 @@ pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Everything in a checkpoint that is not a tensor.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct CheckpointMeta {
+    /// Format of the file ([`FORMAT_VERSION`] when this gan-rs wrote it).
     pub format_version: u32,
     /// Generator updates completed.
     pub step: u64,
+    /// The run's seed (`seed` of the config), which with `step` re-seeds torch's RNG.
     pub seed: u64,
+    /// Cursor of the real-data source, so a resumed run continues the same stream.
     pub source_state: gan_data::SourceState,
     /// Cursor of the semi-supervised GAN's labelled-data loader.
     #[serde(default)]
     pub labeled_source_state: Option<gan_data::SourceState>,
+    /// Updates the generator's optimizer has taken (Adam's bias-correction step count).
     pub opt_g_steps: u64,
+    /// Updates the discriminator's optimizer has taken (`d_steps` per generator step).
     pub opt_d_steps: u64,
     /// The resolved experiment config, as TOML.
     pub config_toml: String,
@@ -54,7 +59,10 @@ pub struct CheckpointMeta {
 
 /// A checkpoint in memory: named tensors (on CPU) plus metadata.
 pub struct Checkpoint {
+    /// Step, seed, cursors and config: everything that is not a tensor.
     pub meta: CheckpointMeta,
+    /// Tensors by name, prefixed by owner: `gen/`, `disc/` (weights), `opt_g/`, `opt_d/`
+    /// (optimizer state), `ha_g/`, `ha_d/` (historical averages).
     pub tensors: HashMap<String, Tensor>,
 }
 

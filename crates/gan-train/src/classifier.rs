@@ -78,6 +78,7 @@ pub struct FitOptions {
     pub epochs: u32,
     /// Stop after this many updates (for quick tests).
     pub max_steps: Option<u64>,
+    /// Images per update (default 128).
     pub batch_size: i64,
     /// Adam learning rate.
     pub lr: f64,

@@ -16,7 +16,9 @@ use crate::Trainer;
 /// What one (config, seed) run measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedResult {
+    /// The run's seed (the config's `seed`).
     pub seed: u64,
+    /// Wall-clock training time, in seconds (measurement excluded).
     pub seconds: f64,
     /// 2-D: (modes covered, total modes, high-quality fraction, reverse KL).
     pub modes: Option<(usize, usize, f64, f64)>,
@@ -97,9 +99,13 @@ pub fn format_mean_std(v: &[f64], digits: usize) -> String {
 
 /// One config's row of the comparison table: every figure as mean ± std over seeds.
 pub struct ConfigRow<'a> {
+    /// The config's name (first column).
     pub name: &'a str,
+    /// Its loss and stabilizers in a few words, as [`describe`] writes them.
     pub trick: &'a str,
+    /// Generator steps each seed was trained for.
     pub steps: u64,
+    /// One result per seed; the row shows their mean ± sample std.
     pub results: &'a [SeedResult],
 }
 

@@ -28,19 +28,28 @@ pub struct ExperimentConfig {
     /// Seed of every random stream of the run (weights, noise, data order).
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// `[data]`: where real samples come from (a toy distribution or an image dataset).
     pub data: DataConfig,
+    /// `[generator]`: the generator network (`kind = "linear" | "mlp" | "dcgan"`).
     pub generator: GeneratorSpec,
+    /// `[discriminator]`: the discriminator network
+    /// (`kind = "mlp" | "autoencoder" | "dcgan"`).
     pub discriminator: DiscriminatorSpec,
+    /// `[loss]`: the adversarial game and its options (default: non-saturating).
     #[serde(default)]
     pub loss: AdversarialLoss,
     /// The GAN variant: unconditional (default), conditional, AC-GAN, InfoGAN, EBGAN or
     /// semi-supervised.
     #[serde(default)]
     pub variant: Variant,
+    /// `[train]`: steps, batch size, schedule, regularizers, device and precision.
     #[serde(default)]
     pub train: TrainConfig,
+    /// `[optim.generator]`, `[optim.discriminator]`: one optimizer per player (default
+    /// Adam, lr 2e-4, β = (0.5, 0.999), as in DCGAN).
     #[serde(default)]
     pub optim: OptimConfigs,
+    /// `[log]`: metrics, snapshots, sample grids, FID and checkpoint cadence.
     #[serde(default)]
     pub log: LogConfig,
 }
@@ -53,7 +62,9 @@ fn default_seed() -> u64 {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
+    /// `[data.toy]`: an infinite seeded stream from a 1-D / 2-D toy distribution.
     pub toy: Option<ToyConfig>,
+    /// `[data.dataset]`: an image dataset read from disk (MNIST, Fashion-MNIST, CIFAR-10).
     pub dataset: Option<DatasetSpec>,
 }
 
@@ -61,11 +72,12 @@ pub struct DataConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSpec {
+    /// Which dataset: `mnist`, `fashion_mnist` or `cifar10`.
     pub name: DatasetName,
     /// Data directory; default: `$GAN_DATA_DIR` or the user cache (see gan-data).
     #[serde(default)]
     pub dir: Option<PathBuf>,
-    /// Keep only these classes.
+    /// Keep only these classes (labels keep their original values); default: all.
     #[serde(default)]
     pub classes: Option<Vec<i64>>,
 }
@@ -156,15 +168,31 @@ pub enum LrDecay {
     Linear,
 }
 
+/// Floating-point precision of the training forward passes (`train.precision`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PrecisionSetting {
+    /// fp32 throughout.
+    #[default]
+    Fp32,
+    /// bf16 autocast around the networks' forward passes (CPU and CUDA); fp32 weights,
+    /// optimizer state and losses.
+    Bf16,
+    /// fp16 autocast with a dynamic loss scale (CUDA only).
+    Fp16,
+}
+
 /// Training-loop settings.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
-    /// Generator updates to perform.
+    /// Generator updates to perform (default 3000).
     pub steps: u64,
+    /// Real (and generated) samples per update (default 64).
     pub batch_size: i64,
     /// Discriminator updates per generator update (k in Goodfellow's algorithm).
     pub d_steps: u32,
+    /// How D and G updates interleave (default `alternating`).
     pub schedule: Schedule,
     /// WGAN weight clipping c (0 = off).
     pub weight_clip: f64,
@@ -194,6 +222,10 @@ pub struct TrainConfig {
     /// convolutions and batch norm on CPU (`gan_models::memory_format`). No effect on
     /// networks without convolutions.
     pub channels_last: bool,
+    /// `"fp32"` (default), `"bf16"` (autocast, CPU or CUDA) or `"fp16"` (autocast with a
+    /// dynamic loss scale, CUDA only). Weights, optimizer state, losses, checkpoints,
+    /// sampling and evaluation stay fp32 (`crate::trainer::autocast`).
+    pub precision: PrecisionSetting,
 }
 
 impl Default for TrainConfig {
@@ -213,6 +245,7 @@ impl Default for TrainConfig {
             lr_decay: LrDecay::None,
             ema: 0.0,
             channels_last: true,
+            precision: PrecisionSetting::Fp32,
         }
     }
 }
@@ -221,7 +254,9 @@ impl Default for TrainConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct OptimConfigs {
+    /// The generator's optimizer (`[optim.generator]`).
     pub generator: OptimizerConfig,
+    /// The discriminator's optimizer (`[optim.discriminator]`).
     pub discriminator: OptimizerConfig,
 }
 
@@ -250,6 +285,10 @@ pub struct LogConfig {
     /// `checkpoints/best.safetensors` (with `best.json`): `"fid"` keeps the lowest
     /// classifier FID (needs `log.fid_every`); `""` (the default) keeps none.
     pub keep_best: String,
+    /// Write a TensorBoard event file under `tb/` in the run directory (default true):
+    /// the metrics.csv scalars, FID, learning rates, sample grids, plots, the config and
+    /// hparams. See [`crate::observe::TensorBoard`].
+    pub tensorboard: bool,
 }
 
 impl Default for LogConfig {
@@ -263,6 +302,7 @@ impl Default for LogConfig {
             fid_samples: 2000,
             keep_checkpoints: 0,
             keep_best: String::new(),
+            tensorboard: true,
         }
     }
 }
@@ -284,6 +324,48 @@ impl ExperimentConfig {
     }
 
     /// Parse TOML text, apply overrides, deserialize and validate.
+    ///
+    /// Each override is `dotted.key=value`, the value written as in TOML (a bare word that
+    /// is not valid TOML is taken as a string); it replaces or adds that key before the
+    /// text is deserialized, so it is checked like the file's own keys. Errors are
+    /// [`TrainError::Config`] naming the dotted key, and say when the value came from an
+    /// override.
+    ///
+    /// ```
+    /// use gan_train::{ExperimentConfig, TrainError};
+    ///
+    /// let text = r#"
+    ///     name = "ring"
+    ///     [data.toy]
+    ///     kind = "ring"
+    ///     [generator]
+    ///     kind = "mlp"
+    ///     hidden = [64, 64]
+    ///     [discriminator]
+    ///     kind = "mlp"
+    ///     hidden = [64, 64]
+    /// "#;
+    /// let config = ExperimentConfig::from_toml_str(text, &[]).unwrap();
+    /// // Everything not written takes its default.
+    /// assert_eq!((config.seed, config.train.batch_size, config.train.steps), (1, 64, 3000));
+    ///
+    /// // `--set`-style overrides, applied before validation.
+    /// let overrides = ["train.steps=50".to_string(), "optim.generator.lr=1e-3".to_string()];
+    /// let config = ExperimentConfig::from_toml_str(text, &overrides).unwrap();
+    /// assert_eq!((config.train.steps, config.optim.generator.lr), (50, 1e-3));
+    ///
+    /// // An out-of-range value is refused, naming the key and where the value came from.
+    /// let err = ExperimentConfig::from_toml_str(text, &["train.batch_size=0".to_string()])
+    ///     .unwrap_err();
+    /// assert!(matches!(&err, TrainError::Config { key, .. } if key == "train.batch_size"));
+    /// assert!(err.to_string().contains("(from --set train.batch_size=0)"));
+    ///
+    /// // So is a misspelt key.
+    /// let typo = text.replace("[data.toy]", "[data.toy]\nmodez = 4");
+    /// let err = ExperimentConfig::from_toml_str(&typo, &[]).unwrap_err();
+    /// assert!(err.to_string().contains("`data.toy`"), "{err}");
+    /// assert!(err.to_string().contains("modez"), "{err}");
+    /// ```
     pub fn from_toml_str(text: &str, overrides: &[String]) -> Result<Self> {
         let mut table: toml::Table = text
             .parse()

@@ -149,7 +149,9 @@ pub fn dataset_dir(spec: &DatasetSpec) -> Result<std::path::PathBuf> {
 /// trained generator can be rebuilt without reading the data.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct DataShape {
+    /// Shape of one sample, without the batch dimension.
     pub sample_shape: Vec<i64>,
+    /// Number of classes of a labelled dataset; `None` for unlabelled (toy) data.
     pub num_classes: Option<i64>,
 }
 

@@ -8,15 +8,27 @@
 //! It builds networks from `gan-models`, data from `gan-data` and losses from
 //! `gan-core`. It never parses command-line arguments: that is `gan-cli`'s job.
 //!
-//! ```no_run
-//! use gan_train::{ExperimentConfig, Trainer};
-//! let config = ExperimentConfig::load("configs/gaussian1d.toml".as_ref(), &[]).unwrap();
-//! let mut trainer = Trainer::new(config, tch::Device::Cpu).unwrap();
-//! for _ in 0..100 {
-//!     let stats = trainer.train_step().unwrap();
-//!     println!("{} {:.3} {:.3}", stats.step, stats.d_loss, stats.g_loss);
-//! }
+//! `gan train configs/gaussian1d.toml --set train.steps=20`, without the run directory
+//! and observers, is:
+//!
 //! ```
+//! use gan_train::config::GeneratorSpec;
+//! use gan_train::{ExperimentConfig, Trainer};
+//! # let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs"));
+//! # let path = path.join("gaussian1d.toml");
+//! let config = ExperimentConfig::load(&path, &["train.steps=20".to_string()]).unwrap();
+//! assert_eq!(config.generator, GeneratorSpec::Linear); // G(z) = a·z + b
+//! let mut trainer = Trainer::new(config, tch::Device::Cpu).unwrap();
+//! while trainer.step() < trainer.config().train.steps {
+//!     let stats = trainer.train_step().unwrap();
+//!     assert!(stats.d_loss.is_finite());
+//! }
+//! // 1-D data: samples are [N, 1], on the CPU.
+//! let samples = trainer.sample(1000).unwrap();
+//! assert_eq!(samples.size(), [1000, 1]);
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod allocator;
 pub mod checkpoint;
@@ -32,6 +44,7 @@ mod fused_adam;
 pub mod image_grid;
 pub mod image_metrics;
 pub mod inference;
+pub mod interop;
 pub mod latent;
 pub mod libtorch_info;
 pub mod memory;
@@ -43,6 +56,7 @@ pub mod rng;
 pub mod run_dir;
 pub mod sampler;
 pub mod summary;
+pub mod tensorboard;
 pub mod toy_eval;
 pub mod trainer;
 pub mod variant;

@@ -24,11 +24,14 @@ pub(crate) fn register_font() {
 
 /// A named line (or point cloud) to draw.
 pub struct Series {
+    /// Legend label.
     pub name: String,
+    /// `(x, y)` points, drawn in order; non-finite values are left out of the axis range.
     pub points: Vec<(f64, f64)>,
 }
 
 impl Series {
+    /// A series named `name` through `points`.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         Series {
             name: name.into(),
@@ -116,9 +119,13 @@ pub fn line_chart(
 /// and the discriminator's output D(x), over the same x axis.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DensityFrame {
+    /// Generator updates completed when the frame was taken.
     pub step: u64,
+    /// The x grid every other vector is evaluated on.
     pub xs: Vec<f64>,
+    /// The data distribution's analytic density at each x.
     pub real_density: Vec<f64>,
+    /// A histogram estimate of the generator's density at each x.
     pub gen_density: Vec<f64>,
     /// D(x) (a probability for logit losses, a score otherwise).
     pub d_output: Vec<f64>,

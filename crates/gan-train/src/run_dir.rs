@@ -25,7 +25,9 @@ pub const LIBTORCH_VERSION: &str = "2.13.0";
 /// What produced a run.
 #[derive(Serialize, Clone, Debug)]
 pub struct Provenance {
+    /// gan-rs's crate version.
     pub gan_rs_version: &'static str,
+    /// The commit the binary was built from (12 hex digits, `"unknown"` outside git).
     pub git_commit: &'static str,
     /// The version of the libtorch this process loaded (read from its installation;
     /// `"unknown"` where it records none).
@@ -36,15 +38,22 @@ pub struct Provenance {
     pub libtorch_cuda: Option<String>,
     /// The libtorch gan-rs was compiled against (tch's, and the build's library path).
     pub built_for_libtorch: &'static str,
+    /// The libtorch `lib/` directory the build linked against (torch-sys's).
     pub built_with_libtorch_lib: &'static str,
+    /// The device the run trains on, as resolved (`cpu`, `cuda:0`, …).
     pub device: String,
+    /// The run's seed.
     pub seed: u64,
+    /// The process's command line, program name first.
     pub command: Vec<String>,
+    /// When the run (or this resumption of it) started, `YYYY-mm-ddTHH:MM:SSZ`.
     pub started_utc: String,
+    /// The checkpoint step a resumed run continued from; `None` for a fresh run.
     pub resumed_from_step: Option<u64>,
 }
 
 impl Provenance {
+    /// The provenance of this process (versions, commit, command line, current time).
     pub fn new(device: String, seed: u64, resumed_from_step: Option<u64>) -> Self {
         let loaded = crate::libtorch_info::loaded_libtorch();
         Provenance {

@@ -22,8 +22,11 @@ pub fn moment_errors(learned: (f64, f64), target: (f64, f64)) -> (f64, f64) {
 /// A 1-D generator's moments, and the target's when the distribution has them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Moments1d {
+    /// Mean of the generator's samples.
     pub mean: f64,
+    /// Standard deviation of the generator's samples.
     pub std: f64,
+    /// The data distribution's (mean, std), when it is a 1-D toy with known moments.
     pub target: Option<(f64, f64)>,
 }
 
@@ -53,11 +56,17 @@ impl Moments1d {
 /// Everything `gan train` reports of a finished run.
 #[derive(Clone, Debug)]
 pub struct RunSummary {
+    /// The experiment's name.
     pub name: String,
+    /// Generator updates completed.
     pub steps: u64,
+    /// Wall-clock training time, in seconds.
     pub seconds: f64,
+    /// The run's seed.
     pub seed: u64,
+    /// Learned vs target moments, for 1-D toy runs.
     pub moments: Option<Moments1d>,
+    /// Mode coverage and quality, for the 2-D ring / grid toys.
     pub modes: Option<ModeReport>,
 }
 

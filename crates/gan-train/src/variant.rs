@@ -30,6 +30,7 @@ pub enum Variant {
     /// `class_weight · (CE(real) + CE(fake))`, G adds `class_weight · CE(fake)`).
     #[serde(rename = "acgan")]
     AuxiliaryClassifier {
+        /// Weight of the class cross-entropy in both players' losses (default 1).
         #[serde(default = "one")]
         class_weight: f64,
         /// Train the class head on generated images too (the paper's `L_C`; default).

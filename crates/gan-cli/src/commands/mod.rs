@@ -5,6 +5,8 @@ pub mod compare;
 pub mod eval;
 pub mod eval_image;
 pub mod eval_toy;
+pub mod export;
+pub mod import;
 pub mod sample;
 pub mod train;
 

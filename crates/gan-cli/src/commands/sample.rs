@@ -1,11 +1,13 @@
 //! `gan sample`: draw samples from a trained run's generator and write them as a CSV
-//! table (toy default), a PNG grid (image default) or a raw float32 `.npy` array.
+//! table (toy default), a PNG grid (image default) or a raw float32 `.npy` array. The
+//! latents are drawn from the prior, or read from a `.npy` file (`--latents`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use tch::{Kind, Tensor};
 
+use gan_train::conditioning::GenInput;
 use gan_train::image_grid::{default_nrow, npy_bytes, write_grid_png};
 use gan_train::Sampler;
 
@@ -29,7 +31,7 @@ pub struct SampleArgs {
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
     /// Number of samples (default: 64 for image runs, 2500 for toy runs).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "latents")]
     pub n: Option<i64>,
     /// Output file; its extension (.csv, .png, .npy) picks the format unless --format is given.
     #[arg(long, value_name = "FILE")]
@@ -38,11 +40,18 @@ pub struct SampleArgs {
     #[arg(long, value_enum)]
     pub format: Option<SampleFormat>,
     /// Seed of the latent noise.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, conflicts_with = "latents")]
     pub seed: i64,
     /// Truncation trick: redraw latent entries with |z| > T.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", conflicts_with = "latents")]
     pub truncation: Option<f64>,
+    /// Take the latents from this .npy file instead of drawing them: a float32 (or
+    /// float64) array of shape [N, nz], one row per sample, nz the generator's latent
+    /// width (with an InfoGAN code appended, as the generator takes it). Feed the same
+    /// file to PyTorch (scripts/pytorch_models.py) to compare outputs. The generator runs
+    /// in eval mode (batch-norm running statistics), as always for sampling.
+    #[arg(long, value_name = "FILE")]
+    pub latents: Option<PathBuf>,
     /// Images per row of a PNG grid (default: a square grid).
     #[arg(long)]
     pub nrow: Option<usize>,
@@ -74,20 +83,26 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
     // The generator alone: sampling reads no training data and no optimizer state.
     let trainer = super::load_inference(&args.run, cli_device, "cannot sample", |_| false)?;
     let is_image = gan_train::observe::is_image_shape(&trainer.sample_shape());
-    let n = args.n.unwrap_or(if is_image { 64 } else { 2500 });
-    if !(1..=MAX_SAMPLES).contains(&n) {
-        bail!("--n must be in 1..={MAX_SAMPLES}, got {n}");
-    }
-    tch::manual_seed(args.seed);
-    let input = trainer
-        .conditioning()
-        .draw(n, trainer.device(), args.truncation, args.class)
-        .map_err(|e| match (args.class, e) {
-            (Some(_), gan_train::TrainError::Config { key, reason }) if key == "class" => {
-                anyhow::anyhow!("--class: {reason}")
+    let input = match &args.latents {
+        Some(path) => latent_input(&trainer, path, args.class)?,
+        None => {
+            let n = args.n.unwrap_or(if is_image { 64 } else { 2500 });
+            if !(1..=MAX_SAMPLES).contains(&n) {
+                bail!("--n must be in 1..={MAX_SAMPLES}, got {n}");
             }
-            (_, e) => e.into(),
-        })?;
+            tch::manual_seed(args.seed);
+            trainer
+                .conditioning()
+                .draw(n, trainer.device(), args.truncation, args.class)
+                .map_err(|e| match (args.class, e) {
+                    (Some(_), gan_train::TrainError::Config { key, reason }) if key == "class" => {
+                        anyhow::anyhow!("--class: {reason}")
+                    }
+                    (_, e) => e.into(),
+                })?
+        }
+    };
+    let n = input.z.size()[0];
     // EMA weights when the run keeps them (train.ema), as for evaluation.
     let samples = trainer.sample_from(&input);
     match format {
@@ -110,6 +125,42 @@ pub fn run(args: SampleArgs, cli_device: Option<&str>) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// The generator input of `--latents FILE`: its `[N, nz]` matrix as `z`, with the label
+/// `--class` for every sample of a label-conditioned generator (which needs one).
+fn latent_input(trainer: &dyn Sampler, path: &Path, class: Option<i64>) -> Result<GenInput> {
+    let c = trainer.conditioning();
+    let width = c.noise_dim() + c.categorical() + c.continuous();
+    let z = gan_train::interop::read_latents(path, width)
+        .map_err(|e| anyhow::anyhow!("--latents {e}"))?;
+    let n = z.size()[0];
+    if n > MAX_SAMPLES {
+        bail!(
+            "--latents {}: {n} rows, at most {MAX_SAMPLES} samples",
+            path.display()
+        );
+    }
+    let labels = match (c.label_classes(), class) {
+        (Some(k), Some(y)) if (0..k).contains(&y) => {
+            Some(Tensor::full([n], y, (Kind::Int64, trainer.device())))
+        }
+        (Some(k), Some(y)) => bail!("--class: must be in 0..{k}, got {y}"),
+        (Some(k), None) => bail!(
+            "--latents: this run's generator also takes a class label; pass --class K (0..{k})"
+        ),
+        (None, Some(_)) if c.categorical() > 0 => bail!(
+            "--class: with --latents the InfoGAN code is part of the latents file (its one-hot columns)"
+        ),
+        (None, Some(_)) => bail!("--class: this run's generator takes no class"),
+        (None, None) => None,
+    };
+    Ok(GenInput {
+        z: z.to_device(trainer.device()),
+        labels,
+        categorical: None,
+        continuous: None,
+    })
 }
 
 fn write_csv(samples: &Tensor, path: &Path) -> Result<()> {

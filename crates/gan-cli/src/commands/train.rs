@@ -30,6 +30,11 @@ pub struct TrainArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
 
+    /// Shorthand for `--set train.precision=P`: fp32 (default), bf16 (autocast on the CPU
+    /// or CUDA) or fp16 (autocast with loss scaling, CUDA only).
+    #[arg(long, value_parser = ["fp32", "bf16", "fp16"])]
+    pub precision: Option<String>,
+
     /// Shorthand for `--set train.steps=N`; with --resume, extends the run to N steps.
     #[arg(long)]
     pub steps: Option<u64>,
@@ -48,7 +53,7 @@ pub struct TrainArgs {
     pub overwrite: bool,
 
     /// Continue the run in RUN_DIR from its last checkpoint (same config, same seed).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "overrides", "out", "seed", "labels", "overwrite"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "overrides", "out", "seed", "labels", "overwrite", "precision"])]
     pub resume: Option<PathBuf>,
 
     /// Semi-supervised GAN: size of the class-balanced labelled subset (sets
@@ -63,6 +68,7 @@ fn refuse_conflicting_flags(args: &TrainArgs) -> Result<()> {
         ("--seed", "seed", args.seed.is_some()),
         ("--steps", "train.steps", args.steps.is_some()),
         ("--labels", "variant.labels", args.labels.is_some()),
+        ("--precision", "train.precision", args.precision.is_some()),
     ];
     for (flag, key, given) in flags {
         let set = args
@@ -87,6 +93,9 @@ fn load_config(args: &TrainArgs) -> Result<ExperimentConfig> {
     }
     if let Some(n) = args.labels {
         overrides.push(format!("variant.labels={n}"));
+    }
+    if let Some(p) = &args.precision {
+        overrides.push(format!("train.precision={p}"));
     }
     let config = read_config(args, &overrides);
     if args.labels.is_some() {
@@ -170,23 +179,31 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
     );
 
     let log = trainer.config().log.clone();
+    // Opened first, so that the others can publish from their start; registered last,
+    // so that it closes after their final pictures.
+    let tensorboard = log
+        .tensorboard
+        .then(|| observe::TensorBoard::new(&dir, log.every, trainer.step()));
+    let publisher = tensorboard
+        .as_ref()
+        .map(observe::TensorBoard::publisher)
+        .unwrap_or_default();
+    let toy = trainer.config().data.toy.clone();
     let mut observers: Vec<Box<dyn Observer>> = vec![
-        Box::new(observe::MetricsLog::new(&dir, log.every)),
+        Box::new(observe::MetricsLog::new(&dir, log.every).publish_to(publisher.clone())),
         Box::new(observe::Diagnostics::new(&dir, log.every)),
-        Box::new(observe::Snapshots1d::new(
-            &dir,
-            log.snapshot_every,
-            trainer.config().data.toy.clone(),
-        )),
-        Box::new(observe::Snapshots2d::new(
-            &dir,
-            log.snapshot_every,
-            trainer.config().data.toy.clone(),
-        )),
-        Box::new(observe::SampleGrid::new(&dir, log.samples_every)),
+        Box::new(
+            observe::Snapshots1d::new(&dir, log.snapshot_every, toy.clone())
+                .publish_to(publisher.clone()),
+        ),
+        Box::new(
+            observe::Snapshots2d::new(&dir, log.snapshot_every, toy).publish_to(publisher.clone()),
+        ),
+        Box::new(observe::SampleGrid::new(&dir, log.samples_every).publish_to(publisher.clone())),
         Box::new(
             observe::FidLog::new(&dir, log.fid_every, log.fid_samples)
-                .keep_best(log.keep_best == "fid"),
+                .keep_best(log.keep_best == "fid")
+                .publish_to(publisher),
         ),
         Box::new(
             observe::Checkpointer::new(&dir, log.checkpoint_every).keep_last(log.keep_checkpoints),
@@ -197,6 +214,9 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
             quiet,
         )),
     ];
+    if let Some(tb) = tensorboard {
+        observers.push(Box::new(tb));
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     {

@@ -238,3 +238,84 @@ impl XorShift {
         lo + self.next_u64() % (hi - lo).max(1)
     }
 }
+
+/// The Python with the reference packages (torch, tensorboard, safetensors, numpy) that
+/// `cargo xtask test` passes as `GAN_TEST_PYTHON`. Without it the calling test skips with a
+/// message — unless `GAN_REQUIRE_PYTHON` is set (as `cargo xtask test` does), when it fails.
+pub fn reference_python(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("GAN_TEST_PYTHON").filter(|v| !v.is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("GAN_REQUIRE_PYTHON").is_some() => {
+            panic!("{test}: GAN_REQUIRE_PYTHON is set but GAN_TEST_PYTHON is not")
+        }
+        None => {
+            eprintln!(
+                "{test}: skipped, GAN_TEST_PYTHON is not set (`cargo xtask test` sets it to \
+                 the setup venv's python)"
+            );
+            None
+        }
+    }
+}
+
+/// Run `python script args…` and return its stdout, failing the test with stderr otherwise.
+pub fn run_python(python: &Path, script: &Path, args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(python)
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("start python");
+    assert!(
+        out.status.success(),
+        "{} {} failed ({}):\n{}",
+        python.display(),
+        script.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// `<repo>/scripts/<name>`.
+pub fn repo_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts")
+        .join(name)
+}
+
+/// `<dir>/mnist/` with 32 train and test images.
+pub fn write_mnist_fixture(dir: &Path) {
+    let d = dir.join("mnist");
+    std::fs::create_dir_all(&d).unwrap();
+    let n = 32u32;
+    let mut images: Vec<u8> = [2051u32, n, 28, 28]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    let mut labels: Vec<u8> = [2049u32, n].iter().flat_map(|v| v.to_be_bytes()).collect();
+    for i in 0..n as usize {
+        labels.push((i % 10) as u8);
+        images.extend((0..784).map(|j| ((i * 13 + j * 5) % 256) as u8));
+    }
+    for split in ["train", "t10k"] {
+        std::fs::write(d.join(format!("{split}-images-idx3-ubyte")), &images).unwrap();
+        std::fs::write(d.join(format!("{split}-labels-idx1-ubyte")), &labels).unwrap();
+    }
+}
+
+/// A small untrained MNIST classifier where `gan eval` looks for it under `data`.
+pub fn write_untrained_classifier(data: &Path) {
+    use gan_train::classifier::{classifier_path, Classifier, ClassifierConfig};
+    let c = Classifier::new(
+        ClassifierConfig {
+            width: 2,
+            feature_dim: 4,
+            ..ClassifierConfig::for_dataset(gan_data::DatasetName::Mnist)
+        },
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    c.save(&classifier_path(data, gan_data::DatasetName::Mnist))
+        .unwrap();
+}

@@ -47,6 +47,39 @@ use tch::Tensor;
 /// ([`LossKind::is_bce_family`]); `margin` only affects [`LossKind::EnergyMargin`].
 /// [`validate`](Self::validate) refuses an option set away from its default for a game
 /// it does not affect, so no accepted option is silently ignored.
+///
+/// The default is the non-saturating game with no label smoothing or flipping. Its D loss
+/// is `mean(softplus(−r)) + mean(softplus(f))` and its G loss `mean(softplus(−f))`:
+///
+/// ```
+/// use gan_core::{AdversarialLoss, LossKind};
+/// use tch::Tensor;
+///
+/// let softplus = |x: f64| (1.0 + x.exp()).ln();
+/// let real = Tensor::from_slice(&[2.0f64, 0.0]);
+/// let fake = Tensor::from_slice(&[-1.0f64, 1.0]);
+///
+/// let loss = AdversarialLoss::default();
+/// assert_eq!(loss.kind, LossKind::NonSaturating);
+/// let d = loss.d_loss(&real, &fake).double_value(&[]);
+/// let real_term = (softplus(-2.0) + softplus(0.0)) / 2.0; // BCE(r, 1) = softplus(−r)
+/// let fake_term = (softplus(-1.0) + softplus(1.0)) / 2.0; // BCE(f, 0) = softplus(f)
+/// assert!((d - (real_term + fake_term)).abs() < 1e-12);
+/// let g = loss.g_loss(&fake, None).unwrap().double_value(&[]);
+/// assert!((g - (softplus(1.0) + softplus(-1.0)) / 2.0).abs() < 1e-12);
+///
+/// // One-sided label smoothing: real targets 0.9, so BCE(r, 0.9) = softplus(r) − 0.9·r.
+/// let smoothed = AdversarialLoss { real_target: 0.9, ..AdversarialLoss::default() };
+/// smoothed.validate().unwrap();
+/// let d = smoothed.d_loss(&real, &fake).double_value(&[]);
+/// let smoothed_real_term = (softplus(2.0) - 0.9 * 2.0 + softplus(0.0)) / 2.0;
+/// assert!((d - (smoothed_real_term + fake_term)).abs() < 1e-12);
+///
+/// // From a config: an option the chosen game ignores is refused, by name.
+/// let hinge: AdversarialLoss = toml::from_str("kind = \"hinge\"\nreal_target = 0.9").unwrap();
+/// let err = hinge.validate().unwrap_err();
+/// assert!(err.to_string().contains("`real_target` = 0.9 has no effect with loss `hinge`"));
+/// ```
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdversarialLoss {

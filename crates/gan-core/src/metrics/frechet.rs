@@ -10,6 +10,26 @@ use crate::error::{CoreError, Result};
 use tch::{Device, Kind, Tensor};
 
 /// Mean and covariance of a feature set, in `f64`.
+///
+/// Build it from features with [`from_features`](Self::from_features), or from known
+/// moments with [`new`](Self::new); compare two with [`frechet_distance`].
+///
+/// ```
+/// use gan_core::FeatureStats;
+/// use tch::Tensor;
+///
+/// // Four 2-D feature vectors: the corners of the square [0, 2]².
+/// let features = Tensor::from_slice(&[0.0f32, 0.0, 2.0, 0.0, 0.0, 2.0, 2.0, 2.0]).view([4, 2]);
+/// let stats = FeatureStats::from_features(&features).unwrap();
+/// assert_eq!(stats.dim(), 2);
+/// assert_eq!(stats.mean, [1.0, 1.0]);
+/// // Unbiased covariance (divisor N − 1 = 3): variance 4/3 per axis, no correlation.
+/// let v = 4.0 / 3.0;
+/// assert!(stats.cov.iter().zip([v, 0.0, 0.0, v]).all(|(a, b)| (a - b).abs() < 1e-12));
+///
+/// // A covariance that does not match the mean's dimension is an error.
+/// assert!(FeatureStats::new(vec![0.0, 0.0], vec![1.0]).is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureStats {
     /// Feature mean, length `d`.
@@ -90,6 +110,23 @@ fn sym_sqrt(m: &Tensor) -> Result<Tensor> {
 /// matrix symmetric (unlike the `sqrtm(Σa Σb)` form) and avoids complex parts; eigenvalues
 /// below 0 from rounding are clamped to 0. The result is clamped at 0. Errors if the two
 /// stats differ in dimension.
+///
+/// For Gaussians with isotropic covariances `σa² I` and `σb² I` in `d` dimensions it is
+/// `‖μa − μb‖² + d (σa − σb)²`:
+///
+/// ```
+/// use gan_core::metrics::{frechet_distance, FeatureStats};
+///
+/// // N((0, 0), I) against N((3, 4), 4 I): 3² + 4² + 2 · (1 − 2)² = 27.
+/// let a = FeatureStats::new(vec![0.0, 0.0], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+/// let b = FeatureStats::new(vec![3.0, 4.0], vec![4.0, 0.0, 0.0, 4.0]).unwrap();
+/// assert!((frechet_distance(&a, &b).unwrap() - 27.0).abs() < 1e-9);
+/// assert!(frechet_distance(&a, &a).unwrap() < 1e-9);
+///
+/// // Stats of different dimensions cannot be compared.
+/// let c = FeatureStats::new(vec![0.0], vec![1.0]).unwrap();
+/// assert!(frechet_distance(&a, &c).is_err());
+/// ```
 pub fn frechet_distance(a: &FeatureStats, b: &FeatureStats) -> Result<f64> {
     check::same_len("frechet_distance", a.dim(), b.dim())?;
     let mean_term: f64 = a

@@ -18,6 +18,29 @@ use crate::error::DataError;
 pub const MAX_TOY_BATCH: i64 = 1 << 24;
 
 /// Infinite stream of samples of a toy distribution; `y` is `None`.
+///
+/// Batches are `[N, 1]` (1-D toys) or `[N, 2]` (2-D toys), float32 on the CPU.
+///
+/// ```
+/// use gan_data::{Source, ToyConfig, ToySource};
+///
+/// // The default ring: 8 modes on the unit circle, std 0.01 each.
+/// let ring: ToyConfig = toml::from_str(r#"kind = "ring""#).unwrap();
+/// let mut source = ToySource::new(ring, 7).unwrap();
+/// assert_eq!(source.sample_shape(), [2]);
+///
+/// let saved = source.state();
+/// let batch = source.next_batch(64).unwrap();
+/// assert_eq!(batch.x.size(), [64, 2]);
+/// assert!(batch.y.is_none());
+/// // Every sample lies close to the circle of radius 1.
+/// let radius = batch.x.square().sum_dim_intlist(1, false, None).sqrt();
+/// assert!((radius - 1.0).abs().max().double_value(&[]) < 0.1);
+///
+/// // Restoring the cursor replays the same stream.
+/// source.restore(&saved).unwrap();
+/// assert!(source.next_batch(64).unwrap().x.equal(&batch.x));
+/// ```
 #[derive(Debug, Clone)]
 pub struct ToySource {
     config: ToyConfig,

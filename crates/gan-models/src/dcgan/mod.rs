@@ -61,6 +61,34 @@ fn default_vbn_reference_size() -> i64 {
 }
 
 /// Configuration of a DCGAN generator / discriminator pair.
+///
+/// Start from [`DcganConfig::new`] (image channels and size) and override the rest; the
+/// generator maps `z [N, latent_dim]` to images `[N, C, H, W]` in [−1, 1] (tanh), the
+/// discriminator maps images to one score per sample.
+///
+/// ```
+/// use gan_models::{DcganConfig, Discriminator, Generator};
+/// use tch::{nn::VarStore, Device, Kind, Tensor};
+///
+/// // MNIST-shaped networks, narrower than the default widths (64) to keep this quick.
+/// let cfg = DcganConfig {
+///     ngf: 8,
+///     ndf: 8,
+///     ..DcganConfig::new(1, 28)
+/// };
+/// let vs = VarStore::new(Device::Cpu);
+/// let g = cfg.build_generator(&(vs.root() / "g")).unwrap();
+/// let z = Tensor::randn([4, cfg.latent_dim], (Kind::Float, Device::Cpu));
+/// let images = g.generate(&z, None, false);
+/// assert_eq!(images.size(), [4, 1, 28, 28]);
+/// assert!(images.abs().max().double_value(&[]) <= 1.0);
+///
+/// let d = cfg.build_discriminator(&(vs.root() / "d")).unwrap();
+/// assert_eq!(d.discriminate(&images, None, false).score.size(), [4]);
+///
+/// // Only 28, 32 and 64 px are supported.
+/// assert!(DcganConfig::new(3, 48).build_generator(&vs.root()).is_err());
+/// ```
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DcganConfig {

@@ -20,6 +20,8 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
+    /// Checkpoints `<run_dir>/checkpoints/latest.safetensors` every `every` steps (0: only
+    /// at the end, and on an interrupt).
     pub fn new(run_dir: &Path, every: u64) -> Self {
         Checkpointer {
             path: run_dir.join("checkpoints").join(LATEST),

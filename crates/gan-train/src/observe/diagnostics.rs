@@ -37,6 +37,7 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// Writes `<run_dir>/diagnostics.txt`, checking the run every `every` steps.
     pub fn new(run_dir: &std::path::Path, every: u64) -> Self {
         Diagnostics {
             path: run_dir.join("diagnostics.txt"),

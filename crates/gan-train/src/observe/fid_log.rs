@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::Observer;
+use super::{Observer, Publisher};
 use crate::classifier::Classifier;
 use crate::error::{Result, TrainError};
 use crate::image_metrics::{self, RealReference};
@@ -22,6 +22,7 @@ pub const FID_FILE: &str = "fid.csv";
 
 /// The best checkpoint, and its record, in a run's `checkpoints/`.
 pub const BEST_CHECKPOINT: &str = "best.safetensors";
+/// The record (metric, value, step) of the best checkpoint.
 pub const BEST_RECORD: &str = "best.json";
 
 /// Real test images in the reference set.
@@ -37,9 +38,12 @@ pub struct FidLog {
     keep_best: bool,
     /// The lowest FID whose checkpoint is kept, and its step.
     best: Option<(f64, u64)>,
+    publisher: Publisher,
 }
 
 impl FidLog {
+    /// The classifier FID of `samples` generated images every `every` steps (0: off),
+    /// into `<run_dir>/fid.csv`.
     pub fn new(run_dir: &Path, every: u64, samples: i64) -> Self {
         FidLog {
             dir: run_dir.to_path_buf(),
@@ -49,7 +53,14 @@ impl FidLog {
             points: Vec::new(),
             keep_best: false,
             best: None,
+            publisher: Publisher::default(),
         }
+    }
+
+    /// Also publish each FID (`eval/classifier_fid`) and the end-of-run plot (`plots/fid`).
+    pub fn publish_to(mut self, publisher: Publisher) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     /// Keep the checkpoint of the lowest FID (`log.keep_best = "fid"`).
@@ -107,6 +118,8 @@ impl FidLog {
         let fid = image_metrics::fid(classifier, reference, &x)?;
         tracing::info!("step {step}: FID (gan-rs classifier) {fid:.3}");
         self.points.push((step as f64, fid));
+        self.publisher
+            .scalars(step, &[("eval/classifier_fid", fid)]);
         self.consider_best(trainer, step, fid)?;
         let path = self.dir.join(FID_FILE);
         let new = !path.exists();
@@ -180,6 +193,7 @@ impl Observer for FidLog {
                 "FID",
                 &[Series::new("FID", self.points.clone())],
             )?;
+            super::publish_plots(&self.publisher, &self.dir, trainer.step(), &["fid"]);
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use tch::Kind;
 
-use super::Observer;
+use super::{Observer, Publisher};
 use crate::error::{Result, TrainError};
 use crate::trainer::{StepStats, Trainer};
 
@@ -20,6 +20,21 @@ use crate::trainer::{StepStats, Trainer};
 pub const METRICS_FILE: &str = "metrics.csv";
 const HEADER: &str =
     "step,d_loss,g_loss,d_real,d_fake,d_fake_g,g_grad_norm,g_mean,g_std,modes,hq,reverse_kl,aux";
+/// The TensorBoard tag of each `metrics.csv` column after `step`, in the file's order.
+pub const METRIC_TAGS: [&str; 12] = [
+    "loss/d",
+    "loss/g",
+    "d/real",
+    "d/fake",
+    "d/fake_g",
+    "grad/g_norm",
+    "samples/mean",
+    "samples/std",
+    "modes/covered",
+    "modes/high_quality",
+    "modes/reverse_kl",
+    "loss/aux",
+];
 /// Samples drawn to estimate the generator's mean and std for 1-D data.
 const MOMENT_SAMPLES: i64 = 4096;
 
@@ -28,15 +43,24 @@ pub struct MetricsLog {
     path: PathBuf,
     every: u64,
     out: Option<BufWriter<File>>,
+    publisher: Publisher,
 }
 
 impl MetricsLog {
+    /// Rows into `<run_dir>/metrics.csv` every `every` steps (and at the last step).
     pub fn new(run_dir: &std::path::Path, every: u64) -> Self {
         MetricsLog {
             path: run_dir.join(METRICS_FILE),
             every: every.max(1),
             out: None,
+            publisher: Publisher::default(),
         }
+    }
+
+    /// Also publish every row, by [`METRIC_TAGS`] (non-NaN cells only).
+    pub fn publish_to(mut self, publisher: Publisher) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     /// Keep only the header and the complete rows with `step <= last_step` that lie on
@@ -139,30 +163,31 @@ impl Observer for MetricsLog {
                 r.reverse_kl,
             )
         });
+        let values = [
+            s.d_loss,
+            s.g_loss,
+            s.d_real,
+            s.d_fake,
+            s.d_fake_g,
+            s.g_grad_norm,
+            g_mean,
+            g_std,
+            modes,
+            hq,
+            rkl,
+            s.aux.unwrap_or(f64::NAN),
+        ];
         if let Some(out) = self.out.as_mut() {
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                s.step,
-                s.d_loss,
-                s.g_loss,
-                s.d_real,
-                s.d_fake,
-                s.d_fake_g,
-                s.g_grad_norm,
-                g_mean,
-                g_std,
-                modes,
-                hq,
-                rkl,
-                s.aux.unwrap_or(f64::NAN)
-            )
-            .map_err(|e| TrainError::io("writing", &self.path, e))?;
+            let cells: Vec<String> = values.iter().map(f64::to_string).collect();
+            writeln!(out, "{},{}", s.step, cells.join(","))
+                .map_err(|e| TrainError::io("writing", &self.path, e))?;
             // Flush every row: a checkpoint written after this step must never be ahead
             // of the rows on disk, or a crash would leave a gap in the resumed file.
             out.flush()
                 .map_err(|e| TrainError::io("writing", &self.path, e))?;
         }
+        let tagged: Vec<(&str, f64)> = METRIC_TAGS.iter().copied().zip(values).collect();
+        self.publisher.scalars(s.step, &tagged);
         Ok(())
     }
 
@@ -178,7 +203,9 @@ impl Observer for MetricsLog {
 /// One parsed row of `metrics.csv`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricsRow {
+    /// The training step.
     pub step: u64,
+    /// The cells after `step`, in the header's order (NaN where a column does not apply).
     pub values: Vec<f64>,
 }
 
@@ -212,6 +239,15 @@ pub fn read_metrics(path: &std::path::Path) -> Result<(Vec<String>, Vec<MetricsR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_column_has_a_tag() {
+        let columns: Vec<&str> = HEADER.split(',').skip(1).collect();
+        assert_eq!(columns.len(), METRIC_TAGS.len());
+        // The group/name split keeps the column's meaning.
+        assert_eq!((columns[0], METRIC_TAGS[0]), ("d_loss", "loss/d"));
+        assert_eq!((columns[11], METRIC_TAGS[11]), ("aux", "loss/aux"));
+    }
 
     #[test]
     fn resume_truncation_drops_late_off_grid_and_torn_rows() {

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Observer;
+use super::{Observer, Publisher};
 use crate::conditioning::GenInput;
 use crate::error::{Result, TrainError};
 use crate::image_grid::{default_nrow, write_grid_png};
@@ -25,6 +25,7 @@ pub struct SampleGrid {
     every: u64,
     /// The fixed generator inputs and the images per row.
     fixed: Option<(GenInput, usize)>,
+    publisher: Publisher,
 }
 
 /// Columns of class-by-row and traversal grids.
@@ -37,15 +38,27 @@ impl SampleGrid {
             dir: run_dir.join("samples"),
             every,
             fixed: None,
+            publisher: Publisher::default(),
         }
     }
 
-    /// Generator output (eval mode, no gradients) for the fixed noise.
-    fn render(&self, trainer: &Trainer, name: &str) -> Result<()> {
+    /// Also publish each grid (`samples/grid` at its step, `samples/final`,
+    /// `samples/traversal_cJ`) and the end-of-run curves (`plots/losses`, …).
+    pub fn publish_to(mut self, publisher: Publisher) -> Self {
+        self.publisher = publisher;
+        self
+    }
+
+    /// Generator output (eval mode, no gradients) for the fixed noise, written as `name`
+    /// and published as `tag` at the trainer's step.
+    fn render(&self, trainer: &Trainer, name: &str, tag: &str) -> Result<()> {
         let Some((input, nrow)) = &self.fixed else {
             return Ok(());
         };
-        write_grid_png(&trainer.sample_from(input), *nrow, &self.dir.join(name))
+        let path = self.dir.join(name);
+        write_grid_png(&trainer.sample_from(input), *nrow, &path)?;
+        self.publisher.image_file(tag, trainer.step(), &path);
+        Ok(())
     }
 
     /// InfoGAN latent traversals, one grid per continuous code.
@@ -54,11 +67,10 @@ impl SampleGrid {
         for code in 0..c.continuous() {
             tch::manual_seed(rng::derived_seed(trainer.config().seed, "traversal") as i64 >> 1);
             let (input, _) = c.traversal_grid(code, GRID_COLUMNS, trainer.device())?;
-            write_grid_png(
-                &trainer.sample_from(&input),
-                GRID_COLUMNS as usize,
-                &self.dir.join(format!("traversal_c{code}.png")),
-            )?;
+            let path = self.dir.join(format!("traversal_c{code}.png"));
+            write_grid_png(&trainer.sample_from(&input), GRID_COLUMNS as usize, &path)?;
+            self.publisher
+                .image_file(&format!("samples/traversal_c{code}"), trainer.step(), &path);
         }
         Ok(())
     }
@@ -85,14 +97,14 @@ impl Observer for SampleGrid {
             ),
         });
         if self.every > 0 && trainer.step() == 0 {
-            self.render(trainer, "step_000000.png")?;
+            self.render(trainer, "step_000000.png", "samples/grid")?;
         }
         Ok(())
     }
 
     fn on_step(&mut self, trainer: &Trainer, s: &StepStats) -> Result<()> {
         if self.every > 0 && s.step % self.every == 0 {
-            self.render(trainer, &format!("step_{:06}.png", s.step))?;
+            self.render(trainer, &format!("step_{:06}.png", s.step), "samples/grid")?;
         }
         Ok(())
     }
@@ -103,11 +115,12 @@ impl Observer for SampleGrid {
         {
             return Ok(());
         }
-        self.render(trainer, "final.png")?;
+        self.render(trainer, "final.png", "samples/final")?;
         self.render_traversals(trainer)?;
         let run_dir = self.dir.parent().unwrap_or(Path::new("."));
         if run_dir.join(super::METRICS_FILE).is_file() {
             super::snapshots_1d::write_curves(run_dir, None)?;
+            super::publish_plots(&self.publisher, run_dir, trainer.step(), super::CURVES);
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use tch::{Kind, Tensor};
 use gan_data::ToyConfig;
 
 use super::frame_log::{Frame, FrameLog};
-use super::{metrics_log::read_metrics, Observer, METRICS_FILE};
+use super::{metrics_log::read_metrics, Observer, Publisher, METRICS_FILE};
 use crate::error::{Result, TrainError};
 use crate::plot::{self, DensityFrame, Series};
 use crate::trainer::{StepStats, Trainer};
@@ -26,6 +26,7 @@ pub struct Snapshots1d {
     frames: Vec<DensityFrame>,
     /// The frames on disk, so that a resumed run's GIF covers the whole run.
     log: FrameLog,
+    publisher: Publisher,
 }
 
 /// The file [`Snapshots1d`] keeps its frames in.
@@ -38,6 +39,8 @@ impl Frame for DensityFrame {
 }
 
 impl Snapshots1d {
+    /// Density snapshots every `every` steps (0: only the end) into `run_dir`, for 1-D
+    /// `toy` data (does nothing otherwise).
     pub fn new(run_dir: &std::path::Path, every: u64, toy: Option<ToyConfig>) -> Self {
         let toy = toy.filter(|t| t.dim() == 1);
         let xs = toy.as_ref().map(grid_for).unwrap_or_default();
@@ -48,7 +51,14 @@ impl Snapshots1d {
             xs,
             frames: Vec::new(),
             log: FrameLog::new(&run_dir.join(DENSITY_FRAMES_FILE)),
+            publisher: Publisher::default(),
         }
+    }
+
+    /// Also publish the end-of-run plots (`plots/density`, `plots/losses`, …).
+    pub fn publish_to(mut self, publisher: Publisher) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     fn keep(&mut self, frame: DensityFrame) -> Result<()> {
@@ -137,7 +147,11 @@ impl Observer for Snapshots1d {
         if self.frames.len() > 1 {
             plot::density_gif(&self.dir.join("training.gif"), &self.frames, 120)?;
         }
-        write_curves(&self.dir, self.toy.as_ref().and_then(|t| t.mean_std_1d()))
+        write_curves(&self.dir, self.toy.as_ref().and_then(|t| t.mean_std_1d()))?;
+        let step = trainer.step();
+        super::publish_plots(&self.publisher, &self.dir, step, &["density"]);
+        super::publish_plots(&self.publisher, &self.dir, step, super::CURVES);
+        Ok(())
     }
 }
 

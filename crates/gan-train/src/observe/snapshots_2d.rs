@@ -11,7 +11,7 @@ use tch::Kind;
 
 use gan_data::ToyConfig;
 
-use super::{read_metrics, Observer, METRICS_FILE};
+use super::{read_metrics, Observer, Publisher, METRICS_FILE};
 use crate::error::{Result, TrainError};
 use crate::plot::{self, plot_err, register_font, Series, FONT_NAME};
 use crate::trainer::{StepStats, Trainer};
@@ -24,7 +24,9 @@ const PANELS: usize = 6;
 /// The generator's samples at one step.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ScatterFrame {
+    /// The training step.
     pub step: u64,
+    /// The generator's samples `(x, y)`.
     pub points: Vec<(f64, f64)>,
 }
 
@@ -36,9 +38,12 @@ pub struct Snapshots2d {
     frames: Vec<ScatterFrame>,
     /// The frames on disk, so that a resumed run's GIF covers the whole run.
     log: super::frame_log::FrameLog,
+    publisher: Publisher,
 }
 
 impl Snapshots2d {
+    /// Scatter snapshots every `every` steps (0: only the end) into `run_dir`, for 2-D
+    /// `toy` data (does nothing otherwise).
     pub fn new(run_dir: &Path, every: u64, toy: Option<ToyConfig>) -> Self {
         let centers = toy
             .filter(|t| t.dim() == 2)
@@ -50,7 +55,14 @@ impl Snapshots2d {
             centers,
             frames: Vec::new(),
             log: super::frame_log::FrameLog::new(&run_dir.join(SCATTER_FRAMES_FILE)),
+            publisher: Publisher::default(),
         }
+    }
+
+    /// Also publish the end-of-run plots (`plots/scatter`, `plots/modes`, …).
+    pub fn publish_to(mut self, publisher: Publisher) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     fn active(&self) -> bool {
@@ -122,7 +134,11 @@ impl Observer for Snapshots2d {
             200,
         )?;
         super::snapshots_1d::write_curves(&self.dir, None)?;
-        write_mode_curves(&self.dir)
+        write_mode_curves(&self.dir)?;
+        let step = trainer.step();
+        super::publish_plots(&self.publisher, &self.dir, step, &["scatter", "modes"]);
+        super::publish_plots(&self.publisher, &self.dir, step, super::CURVES);
+        Ok(())
     }
 }
 

@@ -25,8 +25,11 @@ use crate::fused_adam::{fused_adam_step, AdamStep, AdamTensors};
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum OptimizerKind {
+    /// Adam (Kingma & Ba 2015), `torch.optim.Adam`; uses `beta1`, `beta2`, `eps`.
     Adam,
+    /// RMSProp, `torch.optim.RMSprop` (uncentered, no momentum); uses `alpha`, `eps`.
     Rmsprop,
+    /// Stochastic gradient descent, `torch.optim.SGD`; uses `momentum`.
     Sgd,
 }
 
@@ -34,6 +37,7 @@ pub enum OptimizerKind {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct OptimizerConfig {
+    /// The update rule (default `adam`).
     pub kind: OptimizerKind,
     /// Learning rate.
     pub lr: f64,
@@ -45,6 +49,7 @@ pub struct OptimizerConfig {
     pub alpha: f64,
     /// SGD momentum.
     pub momentum: f64,
+    /// Term added to the denominator of Adam / RMSProp for numerical stability.
     pub eps: f64,
     /// L2 penalty added to the gradient (PyTorch's `weight_decay`).
     pub weight_decay: f64,
@@ -231,6 +236,7 @@ impl Optimizer {
         }
     }
 
+    /// The settings this optimizer was built with (the learning rate before any scale).
     pub fn config(&self) -> &OptimizerConfig {
         &self.config
     }
@@ -245,6 +251,7 @@ impl Optimizer {
         self.lr_scale = scale;
     }
 
+    /// Updates taken so far (Adam's bias-correction step count; saved in checkpoints).
     pub fn steps(&self) -> u64 {
         self.steps
     }
