@@ -7,7 +7,8 @@ prints one JSON line (steps/s, images/s, peak RSS from resource.getrusage), the 
 fields as `cargo run --release -p gan-train --example bench_steps`.
 
     python scripts/bench_pytorch.py --workload dcgan32 [--device cpu|cuda] [--threads N]
-                                    [--steps N] [--warmup N]
+                                    [--steps N] [--warmup N] [--tuned]
+                                    [--precision fp32|bf16] [--compile]
 
 `cargo xtask bench` runs it with the venv that `cargo xtask setup` creates
 (<cache>/torch-2.13.0/venv).
@@ -25,6 +26,12 @@ Workloads (one "step" = one D update + one G update, fresh noise for each):
 --tuned writes the training workloads as gan-rs's Trainer runs them (the same maths):
 fused Adam, D's weights frozen during G's step, G(z) under no_grad for D's step, and
 channels-last DCGAN networks. The default is PyTorch's DCGAN example as written.
+
+--precision bf16 runs every training forward pass (G and D, with the losses on D's
+outputs cast back to fp32, as gan-rs's `train.precision = "bf16"` does) under
+`torch.autocast(device, dtype=torch.bfloat16)`. --compile wraps G and D in
+`torch.compile` (implies --tuned); the warm-up's time, which includes compiling, is
+printed as "compile_seconds" and the timed window starts after it.
 """
 
 import argparse
@@ -81,10 +88,21 @@ def fake_for_d(g, z, tuned):
     return g(z).detach()
 
 
+class Precision:
+    """The autocast region of the training forward passes (a no-op in fp32)."""
+
+    def __init__(self, device, precision):
+        self.device_type, self.enabled = device.type, precision == "bf16"
+
+    def forward(self):
+        return torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.enabled)
+
+
 class ToyMlp:
-    def __init__(self, device, tuned=False):
+    def __init__(self, device, tuned=False, precision="fp32", compile=False):
         torch.manual_seed(SEED)
         self.device, self.tuned = device, tuned
+        self.amp = Precision(device, precision)
         self.a = nn.Parameter(torch.ones(1, device=device))
         self.b = nn.Parameter(torch.zeros(1, device=device))
         self.d = nn.Sequential(
@@ -94,19 +112,24 @@ class ToyMlp:
         ).to(device)
         self.opt_g = adam([self.a, self.b], 5e-3, fused=tuned)
         self.opt_d = adam(self.d.parameters(), 5e-3, fused=tuned)
+        self.disc = torch.compile(self.d) if compile else self.d
 
     def step(self):
         real = torch.randn(TOY_BATCH, 1, device=self.device) * 1.25 + 4.0
         z = torch.randn(TOY_BATCH, 1, device=self.device)
         fake = (z * self.a + self.b).detach()
-        ld = d_loss(self.d(real).squeeze(1), self.d(fake).squeeze(1))
+        with self.amp.forward():
+            out_real, out_fake = self.disc(real).float(), self.disc(fake).float()
+        ld = d_loss(out_real.squeeze(1), out_fake.squeeze(1))
         self.opt_d.zero_grad()
         ld.backward()
         self.opt_d.step()
         z = torch.randn(TOY_BATCH, 1, device=self.device)
         fake = z * self.a + self.b
         with FrozenD(self.d, self.tuned):
-            lg = g_loss(self.d(fake).squeeze(1))
+            with self.amp.forward():
+                out = self.disc(fake).float()
+            lg = g_loss(out.squeeze(1))
             self.opt_g.zero_grad()
             lg.backward()
         self.opt_g.step()
@@ -146,9 +169,10 @@ def dcgan_nets(size, nz=100, ngf=64, ndf=64, nc=3):
 
 
 class Dcgan:
-    def __init__(self, size, device, tuned=False):
+    def __init__(self, size, device, tuned=False, precision="fp32", compile=False):
         torch.manual_seed(SEED)
         self.device, self.tuned = device, tuned
+        self.amp = Precision(device, precision)
         g, d = dcgan_nets(size)
         g.apply(dcgan_init)
         d.apply(dcgan_init)
@@ -158,6 +182,8 @@ class Dcgan:
             self.d = self.d.to(memory_format=torch.channels_last)
         self.opt_g = adam(self.g.parameters(), 2e-4, fused=tuned)
         self.opt_d = adam(self.d.parameters(), 2e-4, fused=tuned)
+        self.gen = torch.compile(self.g) if compile else self.g
+        self.disc = torch.compile(self.d) if compile else self.d
         torch.manual_seed(SEED)
         self.data = torch.rand(DATASET_SIZE, 3, size, size) * 2.0 - 1.0
         self.perm, self.pos = None, DATASET_SIZE
@@ -176,14 +202,17 @@ class Dcgan:
         self.g.train()
         self.d.train()
         real = self.real_batch()
-        fake = fake_for_d(self.g, self.noise(), self.tuned)
-        ld = d_loss(self.d(real).reshape(-1), self.d(fake).reshape(-1))
+        with self.amp.forward():
+            fake = fake_for_d(self.gen, self.noise(), self.tuned)
+            out_real, out_fake = self.disc(real).float(), self.disc(fake).float()
+        ld = d_loss(out_real.reshape(-1), out_fake.reshape(-1))
         self.opt_d.zero_grad()
         ld.backward()
         self.opt_d.step()
-        fake = self.g(self.noise())
         with FrozenD(self.d, self.tuned):
-            lg = g_loss(self.d(fake).reshape(-1))
+            with self.amp.forward():
+                out = self.disc(self.gen(self.noise())).float()
+            lg = g_loss(out.reshape(-1))
             self.opt_g.zero_grad()
             lg.backward()
         self.opt_g.step()
@@ -210,11 +239,13 @@ class Loader:
         return self.data.index_select(0, idx), self.labels.index_select(0, idx)
 
 
-def build(workload, device, tuned=False):
+def build(workload, device, tuned=False, precision="fp32", compile=False):
     if workload == "toy_mlp":
-        return ToyMlp(device, tuned).step
+        return ToyMlp(device, tuned, precision, compile).step
     if workload in ("dcgan32", "dcgan64"):
-        return Dcgan(int(workload[-2:]), device, tuned).step
+        return Dcgan(int(workload[-2:]), device, tuned, precision, compile).step
+    if precision != "fp32" or compile:
+        raise SystemExit(f"error: --precision/--compile apply to training workloads, not {workload}")
     if workload in ("sample32", "sample64"):
         return Dcgan(int(workload[-2:]), device).sample
     return Loader(32).step
@@ -237,17 +268,26 @@ def main():
                    help="train as gan-rs's Trainer does: fused Adam, D frozen during G's "
                         "step, no graph for G(z) in D's step, channels-last networks "
                         "(same maths)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16: the training forward passes under torch.autocast")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile G and D (implies --tuned); compile time is the warm-up")
     a = p.parse_args()
+    if a.compile:
+        a.tuned = True
+        a.warmup = max(a.warmup, 2)
     if a.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda: torch.cuda.is_available() is False", file=sys.stderr)
         return 1
     threads = a.threads or (1 if a.workload == "toy_mlp" else torch.get_num_threads())
     torch.set_num_threads(threads)
     device = torch.device("cuda:0" if a.device == "cuda" else "cpu")
-    step = build(a.workload, device, a.tuned)
+    step = build(a.workload, device, a.tuned, a.precision, a.compile)
+    t = time.perf_counter()
     for _ in range(a.warmup):
         step()
     sync(device)
+    warmup_seconds = time.perf_counter() - t
     steps = max(a.steps, 1)
     t = time.perf_counter()
     for _ in range(steps):
@@ -256,9 +296,10 @@ def main():
     seconds = time.perf_counter() - t
     batch = TOY_BATCH if a.workload == "toy_mlp" else IMAGE_BATCH
     sps = steps / seconds
-    print(json.dumps({
+    line = {
         "side": "pytorch",
-        "impl": "eager-tuned" if a.tuned else "eager",
+        "impl": "compile" if a.compile else "eager-tuned" if a.tuned else "eager",
+        "precision": a.precision,
         "workload": a.workload,
         "device": a.device,
         "threads": torch.get_num_threads(),
@@ -269,7 +310,10 @@ def main():
         "images_per_s": sps * batch,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "torch": torch.__version__,
-    }))
+    }
+    if a.compile:
+        line["compile_seconds"] = warmup_seconds
+    print(json.dumps(line))
     return 0
 
 

@@ -5,6 +5,8 @@ fn main() {
     link_libtorch();
     // Adam as one fused kernel (src/fused_adam.rs).
     compile_libtorch_shim("csrc/fused_adam.cpp", "gan_train_fused_adam");
+    // bf16/fp16 autocast regions with a device type (src/trainer/autocast.rs).
+    compile_libtorch_shim("csrc/autocast.cpp", "gan_train_autocast");
     // Record the commit a binary was built from, for run provenance.
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])

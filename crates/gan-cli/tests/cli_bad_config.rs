@@ -57,3 +57,35 @@ fn out_of_range_values_are_rejected_before_any_work() {
         assert!(!runs.exists(), "{set}: a run directory was created");
     }
 }
+
+#[test]
+fn precision_flag_trains_bf16_and_refuses_fp16_on_the_cpu() {
+    let s = Scratch::new();
+    run_ok(&mut s.train_cmd("bf16", &["--steps", "20", "--precision", "bf16"]));
+    let config = std::fs::read_to_string(s.path("bf16").join("config.toml")).unwrap();
+    assert!(config.contains("precision = \"bf16\""), "{config}");
+
+    let runs = s.path("runs");
+    let refused = |extra: &[&str]| {
+        let out = output(
+            gan(s.dir.path())
+                .args(["train", "-c"])
+                .arg(s.config())
+                .arg("--runs-dir")
+                .arg(&runs)
+                .args(extra),
+        );
+        assert_ne!(out.status.code(), Some(0), "{extra:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = refused(&["--precision", "fp16"]);
+    assert!(e.contains("train.precision") && e.contains("CUDA"), "{e}");
+    let e = refused(&["--precision", "bf16", "--set", "train.precision=fp32"]);
+    assert!(
+        e.contains("--precision") && e.contains("train.precision"),
+        "{e}"
+    );
+    let e = refused(&["--precision", "fp8"]);
+    assert!(e.contains("fp8") && e.contains("bf16"), "{e}");
+    assert!(!runs.exists(), "a refused run created a directory");
+}

@@ -37,8 +37,9 @@ fn bench_workload(c: &mut Criterion, group: &str, workload: Workload, imps: &[Im
         .measurement_time(Duration::from_secs(secs))
         .throughput(Throughput::Elements(workload.batch() as u64));
     for &imp in imps {
-        let mut runner = workloads::build(workload, imp, Device::Cpu, threads, scratch.path())
-            .unwrap_or_else(|e| panic!("building {workload} / {}: {e}", imp.name()));
+        let mut runner =
+            workloads::build(workload, imp, Device::Cpu, threads, scratch.path(), "fp32")
+                .unwrap_or_else(|e| panic!("building {workload} / {}: {e}", imp.name()));
         g.bench_function(BenchmarkId::new(workload.name(), imp.name()), |b| {
             b.iter(|| runner.run(1).expect("a benchmark step failed"))
         });

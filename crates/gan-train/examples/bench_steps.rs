@@ -7,6 +7,7 @@
 //! ```text
 //! cargo run --release -p gan-train --example bench_steps -- \
 //!     --workload dcgan32 --impl trainer [--device cpu|cuda] [--threads N] [--steps N] [--warmup N]
+//!     [--precision fp32|bf16]
 //! ```
 
 #[path = "../benches/workloads/mod.rs"]
@@ -25,6 +26,7 @@ struct Args {
     threads: Option<i32>,
     steps: u64,
     warmup: u64,
+    precision: String,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -35,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
         threads: None,
         steps: 100,
         warmup: 10,
+        precision: "fp32".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
             "--threads" => args.threads = Some(num(value()?)? as i32),
             "--steps" => args.steps = num(value()?)?.max(1),
             "--warmup" => args.warmup = num(value()?)?,
+            "--precision" => args.precision = value()?,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -87,7 +91,14 @@ fn run(args: &Args) -> BenchResult<serde_json::Value> {
         _ => tch::get_num_threads(),
     });
     let scratch = tempfile::tempdir()?;
-    let mut runner = workloads::build(args.workload, args.imp, device, threads, scratch.path())?;
+    let mut runner = workloads::build(
+        args.workload,
+        args.imp,
+        device,
+        threads,
+        scratch.path(),
+        &args.precision,
+    )?;
     runner.run(args.warmup)?;
     sync(device);
     let t = Instant::now();
@@ -98,6 +109,7 @@ fn run(args: &Args) -> BenchResult<serde_json::Value> {
     let mut line = serde_json::json!({
         "side": "gan-rs",
         "impl": args.imp.name(),
+        "precision": args.precision,
         "workload": args.workload.name(),
         "device": args.device,
         "threads": tch::get_num_threads(),

@@ -21,6 +21,8 @@ pub fn rec(side: &str, imp: &str, sps: f64, rss: Option<f64>) -> Record {
         peak_rss_mib: rss,
         steps: 20.0,
         seconds: 20.0 / sps,
+        precision: "fp32".into(),
+        compile_seconds: None,
         end_seconds: None,
         checkpoint_seconds: None,
         checkpoint_every: None,
@@ -42,5 +44,7 @@ pub fn args(quick: bool, variants: bool) -> BenchArgs {
         image_threads: None,
         python: None,
         variants,
+        precision: vec!["fp32".into()],
+        compile: false,
     }
 }

@@ -1,6 +1,7 @@
 //! The workloads `cargo xtask bench` measures ([`Spec`], [`SPECS`]) and the processes
 //! ([`Job`]) one round of a workload runs: the gan-rs implementations, PyTorch eager and,
-//! with `--variants`, the malloc and tuned-PyTorch variants.
+//! with `--variants`, the malloc and tuned-PyTorch variants; each at every `--precision`,
+//! with `torch.compile` PyTorch jobs under `--compile`.
 
 use anyhow::{Context, Result};
 
@@ -16,6 +17,8 @@ pub struct Job {
     pub gan_impl: Option<&'static str>,
     pub label: &'static str,
     pub env: Option<(&'static str, &'static str)>,
+    /// `fp32` or `bf16` (`--precision` of both runners).
+    pub precision: &'static str,
 }
 
 impl Job {
@@ -24,28 +27,45 @@ impl Job {
             gan_impl: Some(imp),
             label: imp,
             env: None,
+            precision: "fp32",
         }
+    }
+
+    /// The same job at `precision`.
+    pub fn at(self, precision: &'static str) -> Job {
+        Job { precision, ..self }
     }
 
     pub const PYTORCH: Job = Job {
         gan_impl: None,
         label: "eager",
         env: None,
+        precision: "fp32",
+    };
+    /// PyTorch written as the Trainer runs (`--tuned`), under `torch.compile`.
+    pub const PYTORCH_COMPILE: Job = Job {
+        gan_impl: None,
+        label: "compile",
+        env: None,
+        precision: "fp32",
     };
     pub const TRAINER_SYSTEM_MALLOC: Job = Job {
         gan_impl: Some("trainer"),
         label: "trainer-system-malloc",
         env: Some(("GAN_RS_MALLOC", "system")),
+        precision: "fp32",
     };
     pub const PYTORCH_RETAIN_MALLOC: Job = Job {
         gan_impl: None,
         label: "eager-retain-malloc",
         env: Some(("GLIBC_TUNABLES", RETAIN_TUNABLES)),
+        precision: "fp32",
     };
     pub const PYTORCH_TUNED: Job = Job {
         gan_impl: None,
         label: "eager-tuned",
         env: Some(("GLIBC_TUNABLES", RETAIN_TUNABLES)),
+        precision: "fp32",
     };
 
     /// The `side` its runner prints: `gan-rs` or `pytorch`.
@@ -58,15 +78,40 @@ impl Job {
     }
 }
 
-/// The processes of one round of `spec`, in order.
-pub fn jobs_of(spec: &Spec, variants: bool) -> Vec<Job> {
-    let mut jobs: Vec<Job> = spec.gan_impls.iter().map(|&i| Job::gan(i)).collect();
-    jobs.push(Job::PYTORCH);
-    if variants && spec.builds_trainer {
-        jobs.push(Job::TRAINER_SYSTEM_MALLOC);
-        jobs.push(Job::PYTORCH_RETAIN_MALLOC);
-        if spec.trains() {
-            jobs.push(Job::PYTORCH_TUNED);
+/// What a round measures besides the workload: `--variants`, `--precision`, `--compile`.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSet<'a> {
+    pub variants: bool,
+    pub precisions: &'a [&'static str],
+    pub compile: bool,
+}
+
+/// The processes of one round of `spec`, in order. Only the training workloads run in
+/// bf16 (sampling and loading are fp32 in gan-rs), and only the Trainer's
+/// implementations have a bf16 form.
+pub fn jobs_of(spec: &Spec, set: JobSet<'_>) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for &precision in set.precisions {
+        if precision == "fp32" {
+            jobs.extend(spec.gan_impls.iter().map(|&i| Job::gan(i)));
+            jobs.push(Job::PYTORCH);
+            if set.variants && spec.builds_trainer {
+                jobs.push(Job::TRAINER_SYSTEM_MALLOC);
+                jobs.push(Job::PYTORCH_RETAIN_MALLOC);
+                if spec.trains() {
+                    jobs.push(Job::PYTORCH_TUNED);
+                }
+            }
+        } else if spec.trains() {
+            jobs.push(Job::gan("trainer").at(precision));
+            jobs.push(Job::gan("loop").at(precision));
+            jobs.push(Job::PYTORCH.at(precision));
+            if set.variants {
+                jobs.push(Job::PYTORCH_TUNED.at(precision));
+            }
+        }
+        if set.compile && spec.trains() {
+            jobs.push(Job::PYTORCH_COMPILE.at(precision));
         }
     }
     jobs
@@ -168,11 +213,46 @@ pub fn select_specs(names: &[String]) -> Result<Vec<&'static Spec>> {
 mod tests {
     use super::*;
 
+    const FP32: JobSet<'static> = JobSet {
+        variants: false,
+        precisions: &["fp32"],
+        compile: false,
+    };
+
+    #[test]
+    fn bf16_and_compile_add_their_own_jobs() {
+        let dcgan = select_specs(&["dcgan32".into()]).unwrap()[0];
+        let set = JobSet {
+            precisions: &["fp32", "bf16"],
+            compile: true,
+            ..FP32
+        };
+        let jobs = jobs_of(dcgan, set);
+        let bf16: Vec<&str> = jobs
+            .iter()
+            .filter(|j| j.precision == "bf16")
+            .map(|j| j.label)
+            .collect();
+        assert_eq!(bf16, ["trainer", "loop", "eager", "compile"]);
+        assert!(jobs.contains(&Job::PYTORCH_COMPILE), "fp32 compile too");
+        let sample = select_specs(&["sample32".into()]).unwrap()[0];
+        assert!(
+            jobs_of(sample, set)
+                .iter()
+                .all(|j| j.precision == "fp32" && j.label != "compile"),
+            "sampling is fp32 and not compiled"
+        );
+    }
+
     #[test]
     fn variants_are_their_own_jobs() {
         let dcgan = select_specs(&["dcgan32".into()]).unwrap()[0];
-        assert_eq!(jobs_of(dcgan, false).len(), 4);
-        let jobs = jobs_of(dcgan, true);
+        assert_eq!(jobs_of(dcgan, FP32).len(), 4);
+        let variants = JobSet {
+            variants: true,
+            ..FP32
+        };
+        let jobs = jobs_of(dcgan, variants);
         for job in [
             Job::TRAINER_SYSTEM_MALLOC,
             Job::PYTORCH_RETAIN_MALLOC,
@@ -182,12 +262,12 @@ mod tests {
         }
         let sample = select_specs(&["sample32".into()]).unwrap()[0];
         assert!(
-            !jobs_of(sample, true).contains(&Job::PYTORCH_TUNED),
+            !jobs_of(sample, variants).contains(&Job::PYTORCH_TUNED),
             "nothing to tune"
         );
         let loader = select_specs(&["loader32".into()]).unwrap()[0];
         assert_eq!(
-            jobs_of(loader, true).len(),
+            jobs_of(loader, variants).len(),
             3,
             "no Trainer, no malloc setting"
         );

@@ -82,9 +82,31 @@ pub struct BenchArgs {
     /// graph for G in D's step, channels-last networks) with gan-rs's malloc thresholds too.
     #[arg(long)]
     pub variants: bool,
+    /// Precisions to measure the training workloads at, on both sides: `fp32` (default)
+    /// and/or `bf16` (gan-rs `train.precision = "bf16"` against PyTorch eager under
+    /// `torch.autocast(..., dtype=torch.bfloat16)`), e.g. `--precision fp32,bf16`.
+    #[arg(long, value_delimiter = ',', default_value = "fp32", value_parser = ["fp32", "bf16"])]
+    pub precision: Vec<String>,
+    /// Also run PyTorch under `torch.compile` (written as the Trainer runs, as
+    /// `--variants`' tuned PyTorch) at each precision; its compile time is reported apart
+    /// and the timed window starts after warm-up.
+    #[arg(long)]
+    pub compile: bool,
 }
 
 impl BenchArgs {
+    /// `--precision` as static names, in the order given, without repeats.
+    fn precisions(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for p in &self.precision {
+            let p = if p == "bf16" { "bf16" } else { "fp32" };
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out
+    }
+
     /// Rounds per measurement: `--rounds`, else 3 (1 with `--quick`), at least 1.
     fn rounds(&self) -> u32 {
         self.rounds.unwrap_or(if self.quick { 1 } else { 3 }).max(1)
@@ -181,17 +203,24 @@ impl Bench<'_> {
     /// Round `round` (from 0) of `spec` at `threads`: one record per job.
     fn round(&self, spec: &Spec, threads: Option<u32>, round: u32) -> Result<Vec<Record>> {
         // Alternate who goes first, so slow drifts of a shared machine even out.
-        let mut jobs = jobs::jobs_of(spec, self.args.variants);
+        let precisions = self.args.precisions();
+        let set = jobs::JobSet {
+            variants: self.args.variants,
+            precisions: &precisions,
+            compile: self.args.compile,
+        };
+        let mut jobs = jobs::jobs_of(spec, set);
         if round % 2 == 1 {
             jobs.reverse();
         }
         jobs.into_iter()
             .map(|job| {
                 let what = format!(
-                    "{} {} {} (round {}/{})",
+                    "{} {} {} {} (round {}/{})",
                     spec.name,
                     job.side(),
                     job.label,
+                    job.precision,
                     round + 1,
                     self.rounds
                 );
@@ -218,12 +247,18 @@ impl Bench<'_> {
             None => {
                 let mut c = Command::new(&self.python);
                 c.arg(&self.script);
-                if job == Job::PYTORCH_TUNED {
+                if job.label == Job::PYTORCH_TUNED.label {
                     c.arg("--tuned");
+                }
+                if job.label == Job::PYTORCH_COMPILE.label {
+                    c.arg("--compile");
                 }
                 c
             }
         };
+        if job.precision != "fp32" {
+            cmd.args(["--precision", job.precision]);
+        }
         let (steps, warmup) = spec.steps(self.args.quick);
         cmd.args([
             "--workload",

@@ -20,6 +20,9 @@ pub struct Record {
     #[serde(rename = "impl")]
     pub imp: String,
     pub workload: String,
+    /// `fp32` or `bf16` (lines of runners older than `--precision` are fp32).
+    #[serde(default = "fp32")]
+    pub precision: String,
     pub threads: u32,
     pub steps_per_s: f64,
     pub images_per_s: f64,
@@ -38,6 +41,9 @@ pub struct Record {
     pub checkpoint_seconds: Option<f64>,
     #[serde(default)]
     pub checkpoint_every: Option<f64>,
+    /// PyTorch `--compile` only: seconds of the warm-up, which compiles G and D.
+    #[serde(default)]
+    pub compile_seconds: Option<f64>,
     /// Printed by both runners; kept in [`Record::raw`] only.
     #[serde(default, rename = "device")]
     pub _device: Option<String>,
@@ -49,6 +55,10 @@ pub struct Record {
     /// The whole line as the runner printed it, for `results.json`.
     #[serde(skip)]
     pub raw: Value,
+}
+
+fn fp32() -> String {
+    "fp32".into()
 }
 
 /// An `Option` field that must be present, though it may be `null` (serde's default for

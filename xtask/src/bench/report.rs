@@ -39,21 +39,27 @@ pub fn markdown(rows: &[Row], args: &BenchArgs, rounds: u32) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "| workload | threads | gan-rs Trainer | gan-rs Trainer+observers | plain tch | PyTorch eager | Trainer / PyTorch | plain / PyTorch | loop overhead (defaults) | loop overhead (window) | Trainer overhead vs plain | peak RSS gan-rs | peak RSS PyTorch |"
+        "| workload | threads | precision | gan-rs Trainer | gan-rs Trainer+observers | plain tch | PyTorch eager | PyTorch compile | Trainer / PyTorch | Trainer / compile | plain / PyTorch | loop overhead (defaults) | loop overhead (window) | Trainer overhead vs plain | peak RSS gan-rs | peak RSS PyTorch |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for r in rows {
         let b = r.batch_images;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.workload,
             r.threads,
+            r.precision,
             fmt_sps(r.trainer, b),
             fmt_sps(r.lp, b),
             fmt_sps(r.plain, b),
             fmt_sps(r.pytorch, b),
+            fmt_sps(r.pytorch_compile, b),
             fmt_opt(r.ratio(), |x| format!("{x:.2}×")),
+            fmt_opt(r.compile_ratio(), |x| format!("{x:.2}×")),
             fmt_opt(r.plain_ratio(), |x| format!("{x:.2}×")),
             fmt_opt(r.loop_default_overhead_pct(), |x| format!("{x:+.1}%")),
             fmt_opt(r.loop_overhead_pct(), |x| format!("{x:+.1}%")),
@@ -71,6 +77,23 @@ pub fn markdown(rows: &[Row], args: &BenchArgs, rounds: u32) -> String {
             ))
         })
         .collect();
+    let compiles: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(format!(
+                "{} {} {:.1} s",
+                r.workload, r.precision, r.compile_s?
+            ))
+        })
+        .collect();
+    if !compiles.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nPyTorch compile: `torch.compile` of G and D, written as the Trainer runs (fused Adam, \
+             D frozen in G's step, channels-last); warm-up (compiling) time, not in the window: {}.",
+            compiles.join(", ")
+        );
+    }
     if !checkpoints.is_empty() {
         let _ = writeln!(
             s,
@@ -134,11 +157,15 @@ struct Results<'a> {
 struct JsonRow<'a> {
     workload: &'a str,
     threads: u32,
+    precision: &'a str,
     trainer_steps_per_s: Option<f64>,
     loop_steps_per_s: Option<f64>,
     plain_steps_per_s: Option<f64>,
     pytorch_steps_per_s: Option<f64>,
+    pytorch_compile_steps_per_s: Option<f64>,
+    compile_seconds: Option<f64>,
     ratio: Option<f64>,
+    compile_ratio: Option<f64>,
     plain_ratio: Option<f64>,
     loop_overhead_pct: Option<f64>,
     loop_default_overhead_pct: Option<f64>,
@@ -156,11 +183,15 @@ impl<'a> From<&'a Row> for JsonRow<'a> {
         JsonRow {
             workload: &r.workload,
             threads: r.threads,
+            precision: &r.precision,
             trainer_steps_per_s: finite(r.trainer),
             loop_steps_per_s: finite(r.lp),
             plain_steps_per_s: finite(r.plain),
             pytorch_steps_per_s: finite(r.pytorch),
+            pytorch_compile_steps_per_s: finite(r.pytorch_compile),
+            compile_seconds: finite(r.compile_s),
             ratio: finite(r.ratio()),
+            compile_ratio: finite(r.compile_ratio()),
             plain_ratio: finite(r.plain_ratio()),
             loop_overhead_pct: finite(r.loop_overhead_pct()),
             loop_default_overhead_pct: finite(r.loop_default_overhead_pct()),
@@ -242,11 +273,15 @@ mod tests {
         let mut expected = vec![
             "workload",
             "threads",
+            "precision",
             "trainer_steps_per_s",
             "loop_steps_per_s",
             "plain_steps_per_s",
             "pytorch_steps_per_s",
+            "pytorch_compile_steps_per_s",
+            "compile_seconds",
             "ratio",
+            "compile_ratio",
             "plain_ratio",
             "loop_overhead_pct",
             "loop_default_overhead_pct",

@@ -1,18 +1,23 @@
-//! From records to table rows: the medians over rounds of every (workload, threads) pair
-//! ([`Row`]), and the ratios and overheads derived from them.
+//! From records to table rows: the medians over rounds of every (workload, threads,
+//! precision) triple ([`Row`]), and the ratios and overheads derived from them.
 
 use super::record::Record;
 
-/// Medians over rounds of one (workload, threads) pair.
+/// Medians over rounds of one (workload, threads, precision) triple.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub workload: String,
     pub threads: u32,
+    /// `fp32` or `bf16`, on both sides.
+    pub precision: String,
     pub batch_images: f64,
     pub plain: Option<f64>,
     pub trainer: Option<f64>,
     pub lp: Option<f64>,
     pub pytorch: Option<f64>,
+    /// `--compile`: PyTorch (tuned) under `torch.compile`, and its warm-up seconds.
+    pub pytorch_compile: Option<f64>,
+    pub compile_s: Option<f64>,
     /// `loop` steps/s with the run's end (final checkpoint, last rows) taken out.
     pub lp_steady: Option<f64>,
     /// Seconds of one checkpoint write, and the config's checkpoint interval.
@@ -28,11 +33,12 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row of `workload` at `threads`, from those of `records` measured so.
-    fn of(records: &[Record], workload: &str, threads: u32) -> Row {
+    /// The row of `workload` at `threads` and `precision`, from those of `records`
+    /// measured so.
+    fn of(records: &[Record], workload: &str, threads: u32, precision: &str) -> Row {
         let mine: Vec<&Record> = records
             .iter()
-            .filter(|r| r.workload == workload && r.threads == threads)
+            .filter(|r| r.workload == workload && r.threads == threads && r.precision == precision)
             .collect();
         let of = |side: &str, imp: &str| -> Vec<&Record> {
             mine.iter()
@@ -55,11 +61,18 @@ impl Row {
         Row {
             workload: workload.to_string(),
             threads,
+            precision: precision.to_string(),
             batch_images: mine.first().map_or(1.0, |r| r.images_per_s / r.steps_per_s),
             plain: sps("gan-rs", "plain"),
             trainer: sps("gan-rs", "trainer"),
             lp: median(loops.iter().map(|r| r.steps_per_s)),
             pytorch: sps("pytorch", "eager"),
+            pytorch_compile: sps("pytorch", "compile"),
+            compile_s: median(
+                of("pytorch", "compile")
+                    .iter()
+                    .filter_map(|r| r.compile_seconds),
+            ),
             lp_steady: median(steady),
             checkpoint_s: median(loops.iter().filter_map(|r| r.checkpoint_seconds)),
             checkpoint_every: loops.iter().find_map(|r| r.checkpoint_every),
@@ -75,6 +88,11 @@ impl Row {
     pub fn ratio(&self) -> Option<f64> {
         Some(self.trainer? / self.pytorch?)
     }
+    /// gan-rs `trainer` steps/s over PyTorch's under `torch.compile`.
+    pub fn compile_ratio(&self) -> Option<f64> {
+        Some(self.trainer? / self.pytorch_compile?)
+    }
+    /// gan-rs `plain` steps/s over PyTorch's.
     pub fn plain_ratio(&self) -> Option<f64> {
         Some(self.plain? / self.pytorch?)
     }
@@ -116,17 +134,17 @@ fn median(v: impl IntoIterator<Item = f64>) -> Option<f64> {
     })
 }
 
-/// One row per (workload, threads) pair of `records`, in the order first measured.
+/// One row per (workload, threads, precision) of `records`, in the order first measured.
 pub fn summarize(records: &[Record]) -> Vec<Row> {
-    let mut keys: Vec<(&str, u32)> = Vec::new();
+    let mut keys: Vec<(&str, u32, &str)> = Vec::new();
     for r in records {
-        let k = (r.workload.as_str(), r.threads);
+        let k = (r.workload.as_str(), r.threads, r.precision.as_str());
         if !keys.contains(&k) {
             keys.push(k);
         }
     }
     keys.into_iter()
-        .map(|(workload, threads)| Row::of(records, workload, threads))
+        .map(|(workload, threads, precision)| Row::of(records, workload, threads, precision))
         .collect()
 }
 
@@ -160,7 +178,7 @@ mod tests {
         assert!((r.trainer_overhead_pct().unwrap() - 10.0).abs() < 1e-9);
         let args = args(true, false);
         let md = markdown(&rows, &args, 1);
-        assert!(md.contains("| dcgan32 | 2 | 5.00 (320) |"), "{md}");
+        assert!(md.contains("| dcgan32 | 2 | fp32 | 5.00 (320) |"), "{md}");
         assert!(md.contains("1.11×"), "{md}");
         let json = results_json(&records, &rows, &args).unwrap();
         assert!(json.contains("\"pytorch_steps_per_s\": 4.5"), "{json}");
@@ -190,6 +208,40 @@ mod tests {
         assert!((rows[0].loop_default_overhead_pct().unwrap() - expected).abs() < 1e-9);
         let md = markdown(&rows, &args(false, false), 3);
         assert!(md.contains("dcgan32 0.400 s every 0 steps"), "{md}");
+    }
+
+    #[test]
+    fn each_precision_is_its_own_row_with_its_compile_figures() {
+        let mut bf16 = rec("gan-rs", "trainer", 8.0, None);
+        bf16.precision = "bf16".into();
+        let mut torch_bf16 = rec("pytorch", "eager", 6.0, None);
+        torch_bf16.precision = "bf16".into();
+        let mut compiled = rec("pytorch", "compile", 7.0, None);
+        compiled.precision = "bf16".into();
+        compiled.compile_seconds = Some(30.0);
+        let rows = summarize(&[
+            rec("gan-rs", "trainer", 5.0, None),
+            rec("pytorch", "eager", 4.0, None),
+            bf16,
+            torch_bf16,
+            compiled,
+        ]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].precision.as_str(), rows[0].ratio()),
+            ("fp32", Some(1.25))
+        );
+        let r = &rows[1];
+        assert_eq!(
+            (r.precision.as_str(), r.trainer, r.pytorch),
+            ("bf16", Some(8.0), Some(6.0))
+        );
+        assert_eq!((r.pytorch_compile, r.compile_s), (Some(7.0), Some(30.0)));
+        assert!((r.compile_ratio().unwrap() - 8.0 / 7.0).abs() < 1e-12);
+        let md = markdown(&rows, &args(false, false), 3);
+        assert!(md.contains("| dcgan32 | 2 | bf16 | 8.00 (512) |"), "{md}");
+        assert!(md.contains("7.00 (448) | 1.33× | 1.14×"), "{md}");
+        assert!(md.contains("dcgan32 bf16 30.0 s"), "{md}");
     }
 
     #[test]

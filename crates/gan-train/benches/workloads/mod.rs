@@ -171,16 +171,30 @@ pub trait Runner {
     }
 }
 
-/// Build `imp` of `workload` on `device` with `threads` intra-op threads. `scratch` holds
-/// synthetic data files and run directories; it must outlive the runner.
+/// Build `imp` of `workload` on `device` with `threads` intra-op threads, at `precision`
+/// (`train.precision`: "fp32", or "bf16" for the Trainer's training workloads). `scratch`
+/// holds synthetic data files and run directories; it must outlive the runner.
 pub fn build(
     workload: Workload,
     imp: Impl,
     device: Device,
     threads: i32,
     scratch: &Path,
+    precision: &str,
 ) -> BenchResult<Box<dyn Runner>> {
     tch::set_num_threads(threads);
+    let trains = matches!(
+        workload,
+        Workload::ToyMlp | Workload::Dcgan32 | Workload::Dcgan64
+    );
+    if precision != "fp32" && (imp == Impl::Plain || !trains) {
+        return Err(format!(
+            "precision {precision}: only the Trainer's training workloads (trainer, loop) have it, not {} {}",
+            workload,
+            imp.name()
+        )
+        .into());
+    }
     Ok(match (workload, imp) {
         (Workload::ToyMlp, Impl::Plain) => Box::new(PlainToy::new(device)),
         (Workload::Dcgan32 | Workload::Dcgan64, Impl::Plain) => {
@@ -196,7 +210,7 @@ pub fn build(
             true,
         )?)),
         (w, Impl::Trainer) => {
-            let t = build_trainer(w, device, threads, scratch)?;
+            let t = build_trainer(w, device, threads, scratch, precision)?;
             if matches!(w, Workload::Sample32 | Workload::Sample64) {
                 Box::new(TrainerSample(t))
             } else {
@@ -204,7 +218,7 @@ pub fn build(
             }
         }
         (w, Impl::Loop) => Box::new(TrainerLoop::new(
-            build_trainer(w, device, threads, scratch)?,
+            build_trainer(w, device, threads, scratch, precision)?,
             scratch.join(format!("run-{w}")),
         )),
     })
@@ -283,11 +297,15 @@ pub fn build_trainer(
     device: Device,
     threads: i32,
     scratch: &Path,
+    precision: &str,
 ) -> BenchResult<Trainer> {
     if workload != Workload::ToyMlp && !scratch.join("cifar10").exists() {
         write_synthetic_cifar(scratch)?;
     }
-    let config = ExperimentConfig::from_toml_str(&config_toml(workload, threads, scratch), &[])?;
+    let config = ExperimentConfig::from_toml_str(
+        &config_toml(workload, threads, scratch),
+        &[format!("train.precision={precision:?}")],
+    )?;
     if workload.image_size() != 64 || workload == Workload::ToyMlp {
         return Ok(Trainer::new(config, device)?);
     }

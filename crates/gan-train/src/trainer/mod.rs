@@ -8,6 +8,7 @@
 //! - `schedules`: alternating, simultaneous and unrolled, built from those primitives;
 //! - `unrolled`: the unrolled GAN's look-ahead;
 //! - [`seams`]: the gradient seam and the precision seam;
+//! - [`autocast`]: bf16/fp16 training through the precision seam;
 //! - `state`: what a checkpoint saves and restores;
 //! - `ema` and `stats`.
 //!
@@ -45,6 +46,7 @@
 //! assert!(trainer.set_total_steps(0).unwrap_err().to_string().contains("train.steps"));
 //! ```
 
+pub mod autocast;
 mod ema;
 mod objectives;
 mod schedules;
@@ -77,6 +79,52 @@ use crate::rng;
 use ema::Ema;
 
 /// A GAN being trained.
+///
+/// Build it from a validated [`ExperimentConfig`] with [`Trainer::new`] (fresh weights
+/// from the config's seed) or [`Trainer::resume`] (from a checkpoint); then either call
+/// [`train_step`](Self::train_step) yourself or hand the loop to [`run`](Self::run) with
+/// observers. The same config and seed give the same run, step for step.
+///
+/// ```
+/// use gan_train::{ExperimentConfig, Trainer};
+///
+/// // The 8-mode ring, with small MLPs and a hinge loss.
+/// let text = r#"
+///     name = "ring-doc"
+///     [data.toy]
+///     kind = "ring"
+///     [generator]
+///     kind = "mlp"
+///     hidden = [16]
+///     [discriminator]
+///     kind = "mlp"
+///     hidden = [16]
+///     [loss]
+///     kind = "hinge"
+///     [train]
+///     steps = 5
+///     batch_size = 32
+///     d_steps = 2
+/// "#;
+/// let config = ExperimentConfig::from_toml_str(text, &[]).unwrap();
+/// let mut trainer = Trainer::new(config.clone(), tch::Device::Cpu).unwrap();
+/// let mut d_losses = Vec::new();
+/// while trainer.step() < trainer.config().train.steps {
+///     let stats = trainer.train_step().unwrap();
+///     assert!(stats.d_loss.is_finite() && stats.g_loss.is_finite());
+///     d_losses.push(stats.d_loss);
+/// }
+/// assert_eq!(trainer.step(), 5);
+/// // Two D updates per G update.
+/// assert_eq!(trainer.generator_optimizer().steps(), 5);
+/// assert_eq!(trainer.discriminator_optimizer().steps(), 10);
+/// // Samples come back on the CPU, shaped like the data: [N, 2].
+/// assert_eq!(trainer.sample(100).unwrap().size(), [100, 2]);
+///
+/// // Same config, same seed: the same run.
+/// let mut again = Trainer::new(config, tch::Device::Cpu).unwrap();
+/// assert_eq!(again.train_step().unwrap().d_loss, d_losses[0]);
+/// ```
 pub struct Trainer {
     config: ExperimentConfig,
     device: Device,
@@ -145,6 +193,7 @@ impl Trainer {
         let ema = (config.train.ema > 0.0).then(|| Ema::new(&gen_vs, config.train.ema));
         let history = (config.train.historical_averaging > 0.0)
             .then(|| (HistoricalAverage::new(), HistoricalAverage::new()));
+        let precision = autocast::for_config(config.train.precision, device)?;
         Ok(Trainer {
             ema,
             history,
@@ -161,7 +210,7 @@ impl Trainer {
             conditioning,
             step: 0,
             grad_sync: Box::new(LocalGradients),
-            precision: Box::new(FullPrecision),
+            precision,
         })
     }
 
@@ -292,6 +341,15 @@ impl Trainer {
     pub fn generate(&self, input: &GenInput, train: bool) -> Tensor {
         self.generator
             .generate(&input.z, input.labels.as_ref(), train)
+    }
+
+    /// The generator's output for a training update: train mode, inside the precision
+    /// seam's region (autocast under `train.precision = "bf16"`), returned in fp32.
+    pub(crate) fn generate_for_update(&self, input: &GenInput) -> Tensor {
+        self.precision.enter_forward();
+        let x = self.generate(input, true);
+        self.precision.exit_forward();
+        autocast::to_fp32(x)
     }
 
     /// `n` generator samples in eval mode, without gradient tracking, on the CPU (labels

@@ -7,6 +7,7 @@ use tch::{Kind, Tensor};
 
 use gan_models::DiscOutput;
 
+use super::autocast::disc_to_fp32;
 use super::seams::Player;
 use super::stats::{DStep, GStep};
 use super::Trainer;
@@ -67,7 +68,9 @@ impl Trainer {
         let batch_size = self.config.train.batch_size;
         let real_cond = self.disc_labels(real.labels.as_ref())?;
         let d = &self.discriminator;
-        let disc = |x: &Tensor, labels: Option<&Tensor>| d.discriminate(x, labels, true);
+        // Outputs in fp32 whatever the precision: losses and statistics reduce in fp32.
+        let disc =
+            |x: &Tensor, labels: Option<&Tensor>| disc_to_fp32(d.discriminate(x, labels, true));
         self.precision.enter_forward();
         let nan = || Tensor::full([], f64::NAN, (Kind::Float, device));
         let (mut loss, d_real, d_fake, mut aux) = match fake {
@@ -127,10 +130,11 @@ impl Trainer {
     ) -> Result<GObjective> {
         self.precision.enter_forward();
         let feature_matching = self.config.train.feature_matching;
-        let out = disc(fake, input.labels.as_ref());
+        // Outputs in fp32 whatever the precision: losses reduce in fp32.
+        let out = disc_to_fp32(disc(fake, input.labels.as_ref()));
         let out_real = if feature_matching || self.config.loss.kind.g_needs_real_scores() {
             let real_cond = self.disc_labels(real.labels.as_ref())?;
-            Some(disc(&real.x, real_cond))
+            Some(disc_to_fp32(disc(&real.x, real_cond)))
         } else {
             None
         };
@@ -176,7 +180,7 @@ impl Trainer {
             Player::Discriminator => &mut self.opt_d,
         };
         opt.zero_grad();
-        self.precision.scale_loss(loss).backward();
+        self.precision.scale_loss(player, loss).backward();
     }
 
     /// Step `player`'s optimizer on its gradients, through the gradient and precision

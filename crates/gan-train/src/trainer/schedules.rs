@@ -49,7 +49,7 @@ fn unrolled(t: &mut Trainer) -> Result<ScheduleStep> {
 fn simultaneous(t: &mut Trainer) -> Result<ScheduleStep> {
     let real = t.real_batch()?;
     let input = t.draw_inputs(real.x.size()[0])?;
-    let fake = t.generate(&input, true);
+    let fake = t.generate_for_update(&input);
     let trains_g = t.member.trains_generator();
     let g = if trains_g {
         let d = &t.discriminator;
@@ -94,7 +94,7 @@ fn d_update(t: &mut Trainer) -> Result<(DStep, RealBatch)> {
         let input = t.draw_inputs(real.x.size()[0])?;
         // No graph for G here: D's update never backpropagates into G (the same values
         // as `G(z).detach()`, without keeping G's activations alive).
-        let x = tch::no_grad(|| t.generate(&input, true));
+        let x = tch::no_grad(|| t.generate_for_update(&input));
         Some(FakeBatch { input, x })
     } else {
         None
@@ -118,7 +118,7 @@ fn g_update(t: &mut Trainer, real: &RealBatch, lookahead: u32) -> Result<GStep> 
 
 fn g_update_against_frozen_d(t: &mut Trainer, real: &RealBatch, lookahead: u32) -> Result<GStep> {
     let input = t.draw_inputs(t.config.train.batch_size)?;
-    let fake = t.generate(&input, true);
+    let fake = t.generate_for_update(&input);
     let g = if lookahead > 0 {
         let mlp = t.discriminator.as_mlp().ok_or_else(|| {
             TrainError::config("train.schedule", "\"unrolled\" needs an MLP discriminator")

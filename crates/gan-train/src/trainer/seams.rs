@@ -1,6 +1,7 @@
 //! The two extension seams of the update: where multi-process training and mixed
-//! precision plug in. Both are no-ops today ([`LocalGradients`], [`FullPrecision`]);
-//! docs/ARCHITECTURE.md says how a strategy uses them.
+//! precision plug in. The defaults are no-ops ([`LocalGradients`], [`FullPrecision`]);
+//! `train.precision` plugs in [`super::autocast::MixedPrecision`]. docs/ARCHITECTURE.md
+//! says how a strategy uses them.
 //!
 //! - [`GradientSync`] runs between a player's `backward()` and its optimizer step, once
 //!   per player update: a data-parallel strategy all-reduces the gradients there.
@@ -46,8 +47,10 @@ pub trait Precision: Send {
     fn enter_forward(&self) {}
     /// Called after them, before the losses are reduced and `backward()` runs.
     fn exit_forward(&self) {}
-    /// The loss to call `backward()` on (e.g. multiplied by a dynamic loss scale).
-    fn scale_loss(&self, loss: &Tensor) -> Tensor {
+    /// The loss of `player` to call `backward()` on (e.g. multiplied by its dynamic
+    /// loss scale).
+    fn scale_loss(&self, player: Player, loss: &Tensor) -> Tensor {
+        let _ = player;
         loss.shallow_clone()
     }
     /// Called after the gradient seam, before the optimizer step: unscale gradients and
