@@ -23,6 +23,18 @@ Workloads (one "step" = one D update + one G update, fresh noise for each):
   sample64
   loader32  one 64-image batch: randperm per epoch + index_select per batch
 
+Shipped-config workloads (the networks and data of a config in configs/, as gan-rs runs it):
+  fashion_dcgan   configs/dcgan-fashion-mnist.toml: DCGAN at 1x28x28, ngf=ndf=32 (G: ConvT(100,128,7,1,0)-BN-
+                  ReLU-ConvT(128,64,4,2,1)-BN-ReLU-ConvT(64,1,4,2,1)-tanh; D: Conv(1,32,4,2,1)-LReLU(.2)-
+                  Conv(32,64,4,2,1)-BN-LReLU(.2)-Conv(64,1,7,1,0); no biases), batch 64, Adam 2e-4 (0.5, 0.999),
+                  BCE-with-logits; the real Fashion-MNIST training set read from its IDX .gz files
+                  (gzip module), scaled to [-1, 1], reshuffled each epoch (torch.randperm)
+  toy_gaussian1d  configs/gaussian1d.toml: the toy_mlp game
+  toy_ring        configs/ring-non_saturating.toml: 8 Gaussians on the unit circle (std 0.01);
+                  G = MLP 2-128-128-128-2 (ReLU), D = MLP 2-128-128-1 (LReLU .2), batch 256,
+                  Adam 1e-3 (0.5, 0.999), BCE-with-logits, linear LR decay over the run, EMA (0.999)
+                  of G's weights after every G step
+
 --tuned writes the training workloads as gan-rs's Trainer runs them (the same maths):
 fused Adam, D's weights frozen during G's step, G(z) under no_grad for D's step, and
 channels-last DCGAN networks. The default is PyTorch's DCGAN example as written.
@@ -35,8 +47,12 @@ printed as "compile_seconds" and the timed window starts after it.
 """
 
 import argparse
+import gzip
 import json
+import math
+import os
 import resource
+import struct
 import sys
 import time
 
@@ -48,7 +64,13 @@ SEED = 1
 DATASET_SIZE = 1024
 TOY_BATCH = 256
 IMAGE_BATCH = 64
-WORKLOADS = ["toy_mlp", "dcgan32", "dcgan64", "sample32", "sample64", "loader32"]
+WORKLOADS = [
+    "toy_mlp", "dcgan32", "dcgan64", "sample32", "sample64", "loader32",
+    "fashion_dcgan", "toy_gaussian1d", "toy_ring",
+]
+TOY_WORKLOADS = ("toy_mlp", "toy_gaussian1d", "toy_ring")
+# Where gan-data finds Fashion-MNIST: <data dir>/fashion-mnist, then the Debian package's.
+DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
 def d_loss(real, fake):
@@ -112,7 +134,7 @@ class ToyMlp:
         ).to(device)
         self.opt_g = adam([self.a, self.b], 5e-3, fused=tuned)
         self.opt_d = adam(self.d.parameters(), 5e-3, fused=tuned)
-        self.disc = torch.compile(self.d) if compile else self.d
+        self.disc = torch.compile(self.d, dynamic=False) if compile else self.d
 
     def step(self):
         real = torch.randn(TOY_BATCH, 1, device=self.device) * 1.25 + 4.0
@@ -146,34 +168,43 @@ def dcgan_init(m):
 
 
 def dcgan_nets(size, nz=100, ngf=64, ndf=64, nc=3):
-    mults = [8, 4, 2, 1] if size == 64 else [4, 2, 1]
+    """gan-rs's DCGAN layout (crates/gan-models/src/dcgan): PyTorch's example at 64x64, one
+    block fewer at 32x32, and at 28x28 two blocks with 7x7 first/last kernels (7 -> 14 -> 28)."""
+    mults = {64: [8, 4, 2, 1], 32: [4, 2, 1], 28: [4, 2]}[size]  # G, from its input
+    d_mults = {64: [1, 2, 4, 8], 32: [1, 2, 4], 28: [1, 2]}[size]  # D, from its input
+    k = 7 if size == 28 else 4
     g_layers, c_in = [], nz
     for i, m in enumerate(mults):
-        stride, padding = (1, 0) if i == 0 else (2, 1)
+        kernel, stride, padding = (k, 1, 0) if i == 0 else (4, 2, 1)
         g_layers += [
-            nn.ConvTranspose2d(c_in, m * ngf, 4, stride, padding, bias=False),
+            nn.ConvTranspose2d(c_in, m * ngf, kernel, stride, padding, bias=False),
             nn.BatchNorm2d(m * ngf),
             nn.ReLU(True),
         ]
         c_in = m * ngf
     g_layers += [nn.ConvTranspose2d(c_in, nc, 4, 2, 1, bias=False), nn.Tanh()]
     d_layers, c_in = [], nc
-    for i, m in enumerate(reversed(mults)):
+    for i, m in enumerate(d_mults):
         d_layers.append(nn.Conv2d(c_in, m * ndf, 4, 2, 1, bias=False))
         if i > 0:
             d_layers.append(nn.BatchNorm2d(m * ndf))
         d_layers.append(nn.LeakyReLU(0.2, inplace=True))
         c_in = m * ndf
-    d_layers.append(nn.Conv2d(c_in, 1, 4, 1, 0, bias=False))
+    d_layers.append(nn.Conv2d(c_in, 1, k, 1, 0, bias=False))
     return nn.Sequential(*g_layers), nn.Sequential(*d_layers)
 
 
 class Dcgan:
-    def __init__(self, size, device, tuned=False, precision="fp32", compile=False):
+    """DCGAN training; real batches from `data` ([N, C, H, W] in [-1, 1], default: the
+    synthetic 3-channel set of DATASET_SIZE images), widths ngf = ndf = `width`."""
+
+    def __init__(self, size, device, tuned=False, precision="fp32", compile=False,
+                 data=None, width=64):
         torch.manual_seed(SEED)
         self.device, self.tuned = device, tuned
         self.amp = Precision(device, precision)
-        g, d = dcgan_nets(size)
+        nc = 3 if data is None else data.shape[1]
+        g, d = dcgan_nets(size, ngf=width, ndf=width, nc=nc)
         g.apply(dcgan_init)
         d.apply(dcgan_init)
         self.g, self.d = g.to(device), d.to(device)
@@ -182,15 +213,19 @@ class Dcgan:
             self.d = self.d.to(memory_format=torch.channels_last)
         self.opt_g = adam(self.g.parameters(), 2e-4, fused=tuned)
         self.opt_d = adam(self.d.parameters(), 2e-4, fused=tuned)
-        self.gen = torch.compile(self.g) if compile else self.g
-        self.disc = torch.compile(self.d) if compile else self.d
+        self.gen = torch.compile(self.g, dynamic=False) if compile else self.g
+        self.disc = torch.compile(self.d, dynamic=False) if compile else self.d
         torch.manual_seed(SEED)
-        self.data = torch.rand(DATASET_SIZE, 3, size, size) * 2.0 - 1.0
-        self.perm, self.pos = None, DATASET_SIZE
+        if data is None:
+            data = torch.rand(DATASET_SIZE, 3, size, size) * 2.0 - 1.0
+        self.data = data
+        self.perm, self.pos = None, len(data)
 
     def real_batch(self):
-        if self.pos + IMAGE_BATCH > DATASET_SIZE:
-            self.perm, self.pos = torch.randperm(DATASET_SIZE), 0
+        # A new permutation each epoch; the last incomplete batch of an epoch is dropped.
+        n = len(self.data)
+        if self.pos + IMAGE_BATCH > n:
+            self.perm, self.pos = torch.randperm(n), 0
         idx = self.perm[self.pos:self.pos + IMAGE_BATCH]
         self.pos += IMAGE_BATCH
         return self.data.index_select(0, idx).to(self.device)
@@ -224,6 +259,103 @@ class Dcgan:
             return self.g(self.noise()).cpu()
 
 
+def data_dirs():
+    """gan-data's default data directory rule: $GAN_DATA_DIR, else $XDG_CACHE_HOME/gan-rs/data,
+    else $HOME/.cache/gan-rs/data (empty values count as unset)."""
+    for var, tail in (("GAN_DATA_DIR", ()), ("XDG_CACHE_HOME", ("gan-rs", "data")),
+                      ("HOME", (".cache", "gan-rs", "data"))):
+        if os.environ.get(var):
+            return os.path.join(os.environ[var], *tail)
+    return None
+
+
+def read_idx_gz(path, magic):
+    """An IDX file (gzip-compressed) as a uint8 tensor of its dimensions."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    got, = struct.unpack(">I", raw[:4])
+    if got != magic:
+        raise SystemExit(f"error: {path}: not an IDX file of magic {magic} (got {got})")
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
+
+
+def fashion_mnist_train():
+    """The Fashion-MNIST training images as [60000, 1, 28, 28] float32 in [-1, 1] (x / 127.5 - 1,
+    as gan-data scales them), from the directory gan-data finds them in."""
+    base = data_dirs()
+    dirs = ([os.path.join(base, "fashion-mnist")] if base else []) + [DEBIAN_FASHION_MNIST_DIR]
+    for d in dirs:
+        path = os.path.join(d, "train-images-idx3-ubyte.gz")
+        if os.path.exists(path):
+            images = read_idx_gz(path, 2051)
+            return (images.unsqueeze(1).float() / 127.5 - 1.0).contiguous()
+    raise SystemExit(f"error: no Fashion-MNIST train-images-idx3-ubyte.gz under {dirs}")
+
+
+class ToyRing:
+    """configs/ring-non_saturating.toml: MLP G and D on the 8-Gaussian ring, with linear LR
+    decay over `total_steps` and an EMA of G's weights."""
+
+    def __init__(self, device, total_steps, tuned=False, precision="fp32", compile=False):
+        torch.manual_seed(SEED)
+        self.device, self.tuned = device, tuned
+        self.amp = Precision(device, precision)
+        self.g = nn.Sequential(
+            nn.Linear(2, 128), nn.ReLU(),
+            nn.Linear(128, 128), nn.ReLU(),
+            nn.Linear(128, 128), nn.ReLU(),
+            nn.Linear(128, 2),
+        ).to(device)
+        self.d = nn.Sequential(
+            nn.Linear(2, 128), nn.LeakyReLU(0.2),
+            nn.Linear(128, 128), nn.LeakyReLU(0.2),
+            nn.Linear(128, 1),
+        ).to(device)
+        self.lr, self.total, self.done = 1e-3, max(total_steps, 1), 0
+        self.opt_g = adam(self.g.parameters(), self.lr, fused=tuned)
+        self.opt_d = adam(self.d.parameters(), self.lr, fused=tuned)
+        self.ema = [p.detach().clone() for p in self.g.parameters()]
+        angles = torch.arange(8, dtype=torch.float32) * (2 * math.pi / 8)
+        self.centers = torch.stack([angles.cos(), angles.sin()], 1).to(device)
+        self.gen = torch.compile(self.g, dynamic=False) if compile else self.g
+        self.disc = torch.compile(self.d, dynamic=False) if compile else self.d
+
+    def real_batch(self):
+        k = torch.randint(0, 8, (TOY_BATCH,), device=self.device)
+        return self.centers[k] + 0.01 * torch.randn(TOY_BATCH, 2, device=self.device)
+
+    def noise(self):
+        return torch.randn(TOY_BATCH, 2, device=self.device)
+
+    def step(self):
+        scale = max(1.0 - self.done / self.total, 0.0)
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = self.lr * scale
+        real = self.real_batch()
+        with self.amp.forward():
+            fake = fake_for_d(self.gen, self.noise(), self.tuned)
+            out_real, out_fake = self.disc(real).float(), self.disc(fake).float()
+        ld = d_loss(out_real.squeeze(1), out_fake.squeeze(1))
+        self.opt_d.zero_grad()
+        ld.backward()
+        self.opt_d.step()
+        with FrozenD(self.d, self.tuned):
+            with self.amp.forward():
+                out = self.disc(self.gen(self.noise())).float()
+            lg = g_loss(out.squeeze(1))
+            self.opt_g.zero_grad()
+            lg.backward()
+        self.opt_g.step()
+        with torch.no_grad():
+            for a, p in zip(self.ema, self.g.parameters()):
+                a.lerp_(p, 1.0 - 0.999)
+        self.done += 1
+        return ld.item(), lg.item()
+
+
 class Loader:
     def __init__(self, size):
         torch.manual_seed(SEED)
@@ -239,9 +371,14 @@ class Loader:
         return self.data.index_select(0, idx), self.labels.index_select(0, idx)
 
 
-def build(workload, device, tuned=False, precision="fp32", compile=False):
-    if workload == "toy_mlp":
+def build(workload, device, tuned=False, precision="fp32", compile=False, total_steps=1):
+    if workload in ("toy_mlp", "toy_gaussian1d"):
         return ToyMlp(device, tuned, precision, compile).step
+    if workload == "toy_ring":
+        return ToyRing(device, total_steps, tuned, precision, compile).step
+    if workload == "fashion_dcgan":
+        return Dcgan(28, device, tuned, precision, compile, data=fashion_mnist_train(),
+                     width=32).step
     if workload in ("dcgan32", "dcgan64"):
         return Dcgan(int(workload[-2:]), device, tuned, precision, compile).step
     if precision != "fp32" or compile:
@@ -261,7 +398,7 @@ def main():
     p.add_argument("--workload", choices=WORKLOADS, required=True)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--threads", type=int, default=None,
-                   help="intra-op threads (default: 1 for toy_mlp, else torch's default)")
+                   help="intra-op threads (default: 1 for the toy workloads, else torch's default)")
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--tuned", action="store_true",
@@ -279,22 +416,22 @@ def main():
     if a.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda: torch.cuda.is_available() is False", file=sys.stderr)
         return 1
-    threads = a.threads or (1 if a.workload == "toy_mlp" else torch.get_num_threads())
+    threads = a.threads or (1 if a.workload in TOY_WORKLOADS else torch.get_num_threads())
     torch.set_num_threads(threads)
     device = torch.device("cuda:0" if a.device == "cuda" else "cpu")
-    step = build(a.workload, device, a.tuned, a.precision, a.compile)
+    steps = max(a.steps, 1)
+    step = build(a.workload, device, a.tuned, a.precision, a.compile, a.warmup + steps)
     t = time.perf_counter()
     for _ in range(a.warmup):
         step()
     sync(device)
     warmup_seconds = time.perf_counter() - t
-    steps = max(a.steps, 1)
     t = time.perf_counter()
     for _ in range(steps):
         step()
     sync(device)
     seconds = time.perf_counter() - t
-    batch = TOY_BATCH if a.workload == "toy_mlp" else IMAGE_BATCH
+    batch = TOY_BATCH if a.workload in TOY_WORKLOADS else IMAGE_BATCH
     sps = steps / seconds
     line = {
         "side": "pytorch",

@@ -26,9 +26,10 @@ use workloads::{Impl, Workload};
 
 fn bench_workload(c: &mut Criterion, group: &str, workload: Workload, imps: &[Impl], secs: u64) {
     let scratch = tempfile::tempdir().expect("creating a scratch directory");
-    let threads = match workload {
-        Workload::ToyMlp => 1,
-        _ => tch::get_num_threads(),
+    let threads = if workload.is_toy() {
+        1
+    } else {
+        tch::get_num_threads()
     };
     let mut g = c.benchmark_group(group);
     g.sample_size(10)

@@ -4,6 +4,12 @@
 //! (workload, implementation), each in a fresh process so the peak RSS is its own, next to
 //! `scripts/bench_pytorch.py`, which prints the same JSON for PyTorch.
 //!
+//! `--impl loop` also times every observer: the line gets `observers`, one object per
+//! observer in calling order (`name`, `start_s`, `step_s`, `end_s`, `max_step_s`), and a
+//! table of them goes to stderr. `--warmup 0` times a whole run from step 0, as
+//! `gan train` runs it (e.g. `--workload fashion_dcgan --impl loop --steps 1500 --warmup 0
+//! --threads 1`).
+//!
 //! ```text
 //! cargo run --release -p gan-train --example bench_steps -- \
 //!     --workload dcgan32 --impl trainer [--device cpu|cuda] [--threads N] [--steps N] [--warmup N]
@@ -86,9 +92,10 @@ fn run(args: &Args) -> BenchResult<serde_json::Value> {
     let device = device_of(&args.device)?;
     // Same default as the trainer (`train.threads = 0`): 1 thread for toy data, else
     // libtorch's default.
-    let threads = args.threads.unwrap_or(match args.workload {
-        Workload::ToyMlp => 1,
-        _ => tch::get_num_threads(),
+    let threads = args.threads.unwrap_or(if args.workload.is_toy() {
+        1
+    } else {
+        tch::get_num_threads()
     });
     let scratch = tempfile::tempdir()?;
     let mut runner = workloads::build(
@@ -123,7 +130,65 @@ fn run(args: &Args) -> BenchResult<serde_json::Value> {
     for (key, value) in runner.extra() {
         line[key] = serde_json::json!(value);
     }
+    let observers = runner.observer_times();
+    if !observers.is_empty() {
+        report_observers(&observers, args.steps, seconds);
+        line["observers"] = observers
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "name": t.name,
+                    "start_s": t.start_s,
+                    "step_s": t.step_s,
+                    "end_s": t.end_s,
+                    "max_step_s": t.max_step_s,
+                })
+            })
+            .collect();
+    }
     Ok(line)
+}
+
+/// Where the `loop` window's time went, on stderr: each observer's seconds (start, steps,
+/// end) and per step, against what is left for the steps themselves.
+fn report_observers(observers: &[workloads::ObserverTimes], steps: u64, seconds: f64) {
+    let ms_per_step = |s: f64| s / steps as f64 * 1e3;
+    let observed: f64 = observers.iter().map(|t| t.total_s()).sum();
+    eprintln!(
+        "observers over {steps} steps in {seconds:.3} s ({:.3} ms a step):",
+        ms_per_step(seconds)
+    );
+    eprintln!(
+        "  {:<14} {:>9} {:>9} {:>9} {:>12} {:>11} {:>7}",
+        "observer", "start s", "steps s", "end s", "max step ms", "ms a step", "share"
+    );
+    for t in observers {
+        eprintln!(
+            "  {:<14} {:>9.4} {:>9.4} {:>9.4} {:>12.3} {:>11.4} {:>6.1}%",
+            t.name,
+            t.start_s,
+            t.step_s,
+            t.end_s,
+            t.max_step_s * 1e3,
+            ms_per_step(t.total_s()),
+            t.total_s() / seconds * 100.0
+        );
+    }
+    eprintln!(
+        "  {:<14} {:>41.4} {:>11.4} {:>6.1}%",
+        "all observers",
+        observed,
+        ms_per_step(observed),
+        observed / seconds * 100.0
+    );
+    let rest = seconds - observed;
+    eprintln!(
+        "  {:<14} {:>41.4} {:>11.4} {:>6.1}%",
+        "steps + loop",
+        rest,
+        ms_per_step(rest),
+        rest / seconds * 100.0
+    );
 }
 
 fn main() -> ExitCode {

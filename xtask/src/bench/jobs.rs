@@ -2,6 +2,12 @@
 //! ([`Job`]) one round of a workload runs: the gan-rs implementations, PyTorch eager and,
 //! with `--variants`, the malloc and tuned-PyTorch variants; each at every `--precision`,
 //! with `torch.compile` PyTorch jobs under `--compile`.
+//!
+//! The workloads are synthetic (`toy_mlp`, `dcgan32`, `dcgan64`, `sample32`, `sample64`,
+//! `loader32`: fixed networks on in-memory data, with a `plain` tch loop) or shipped configs
+//! (`fashion_dcgan`, `toy_gaussian1d`, `toy_ring`: a config of `configs/` on its real data,
+//! the `loop` with the observers `gan train` runs, each of them timed). See
+//! `crates/gan-train/benches/workloads/mod.rs` for their definitions.
 
 use anyhow::{Context, Result};
 
@@ -125,18 +131,24 @@ pub struct Spec {
     /// Whether its `trainer` implementation builds a `Trainer` (which applies the malloc
     /// setting), so that `--variants` means something.
     builds_trainer: bool,
+    /// A toy-data workload: measured at `--toy-threads` (1 and 2 by default), the others at
+    /// `--image-threads`.
+    pub toy: bool,
     full: (u32, u32),
     quick: (u32, u32),
 }
 
 const TRAIN_IMPLS: &[&str] = &["plain", "trainer", "loop"];
 const OTHER_IMPLS: &[&str] = &["plain", "trainer"];
+/// The shipped-config workloads: a config of `configs/` as `gan train` runs it, no plain loop.
+const SHIPPED_IMPLS: &[&str] = &["trainer", "loop"];
 
-pub const SPECS: [Spec; 6] = [
+pub const SPECS: [Spec; 9] = [
     Spec {
         name: "toy_mlp",
         gan_impls: TRAIN_IMPLS,
         builds_trainer: true,
+        toy: true,
         full: (2000, 100),
         quick: (200, 20),
     },
@@ -144,6 +156,7 @@ pub const SPECS: [Spec; 6] = [
         name: "dcgan32",
         gan_impls: TRAIN_IMPLS,
         builds_trainer: true,
+        toy: false,
         full: (20, 3),
         quick: (4, 1),
     },
@@ -151,6 +164,7 @@ pub const SPECS: [Spec; 6] = [
         name: "dcgan64",
         gan_impls: TRAIN_IMPLS,
         builds_trainer: true,
+        toy: false,
         full: (8, 2),
         quick: (2, 1),
     },
@@ -158,6 +172,7 @@ pub const SPECS: [Spec; 6] = [
         name: "sample32",
         gan_impls: OTHER_IMPLS,
         builds_trainer: true,
+        toy: false,
         full: (20, 2),
         quick: (5, 1),
     },
@@ -165,6 +180,7 @@ pub const SPECS: [Spec; 6] = [
         name: "sample64",
         gan_impls: OTHER_IMPLS,
         builds_trainer: true,
+        toy: false,
         full: (8, 1),
         quick: (2, 1),
     },
@@ -172,8 +188,37 @@ pub const SPECS: [Spec; 6] = [
         name: "loader32",
         gan_impls: OTHER_IMPLS,
         builds_trainer: false,
+        toy: false,
         full: (1000, 50),
         quick: (100, 10),
+    },
+    // The shipped configs, end to end with the observers of `gan train`. A fashion_dcgan
+    // step is ~0.08 s at 1 thread; its window (steps 11 to 250) ends on the step of a sample
+    // grid and a FID (every 250), so the loop pays them at their rate. The toy windows
+    // (101 to 2100) hold two snapshots (every 1000).
+    Spec {
+        name: "fashion_dcgan",
+        gan_impls: SHIPPED_IMPLS,
+        builds_trainer: true,
+        toy: false,
+        full: (240, 10),
+        quick: (5, 1),
+    },
+    Spec {
+        name: "toy_gaussian1d",
+        gan_impls: SHIPPED_IMPLS,
+        builds_trainer: true,
+        toy: true,
+        full: (2000, 100),
+        quick: (200, 20),
+    },
+    Spec {
+        name: "toy_ring",
+        gan_impls: SHIPPED_IMPLS,
+        builds_trainer: true,
+        toy: true,
+        full: (2000, 100),
+        quick: (200, 20),
     },
 ];
 
@@ -271,6 +316,25 @@ mod tests {
             3,
             "no Trainer, no malloc setting"
         );
+    }
+
+    #[test]
+    fn shipped_configs_run_trainer_and_loop_and_toys_take_toy_threads() {
+        let fashion = select_specs(&["fashion_dcgan".into()]).unwrap()[0];
+        let labels: Vec<&str> = jobs_of(fashion, FP32).iter().map(|j| j.label).collect();
+        assert_eq!(labels, ["trainer", "loop", "eager"], "no plain tch loop");
+        assert!(!fashion.toy);
+        let variants = JobSet {
+            variants: true,
+            ..FP32
+        };
+        assert!(jobs_of(fashion, variants).contains(&Job::PYTORCH_TUNED));
+        for name in ["toy_mlp", "toy_gaussian1d", "toy_ring"] {
+            assert!(select_specs(&[name.into()]).unwrap()[0].toy, "{name}");
+        }
+        for name in ["dcgan32", "sample32", "loader32", "fashion_dcgan"] {
+            assert!(!select_specs(&[name.into()]).unwrap()[0].toy, "{name}");
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! implementations (`plain` tch loop, `trainer` = `Trainer::train_step`, `loop` =
 //! `Trainer::run` with observers) and `scripts/bench_pytorch.py` in the venv of
 //! `cargo xtask setup` (`<cache>/torch-2.13.0/venv`). Each measurement is a fresh process
-//! that prints one flat JSON line, so its peak RSS is its own. The medians over rounds go
-//! into a table printed here and saved as `target/bench/results.{json,md}`.
+//! that prints one JSON line, so its peak RSS is its own. The medians over rounds go
+//! into a table printed here and saved as `target/bench/results.{json,md}`; for the `loop`
+//! implementation a second table shows where its time goes, observer by observer.
 //!
 //! This file holds the command line and the orchestration (build, run, save); the rest is
 //! one concept a file: [`jobs`] (the workloads and the processes of a round), [`record`]
@@ -61,11 +62,12 @@ pub struct BenchArgs {
     /// Rounds per measurement (the table shows medians); default 3, 1 with --quick.
     #[arg(long)]
     pub rounds: Option<u32>,
-    /// Only these workloads (toy_mlp, dcgan32, dcgan64, sample32, sample64, loader32).
+    /// Only these workloads (toy_mlp, dcgan32, dcgan64, sample32, sample64, loader32, and the
+    /// shipped configs fashion_dcgan, toy_gaussian1d, toy_ring).
     #[arg(long, value_delimiter = ',')]
     pub workloads: Vec<String>,
-    /// Thread counts for the toy MLP workload (default 1,2; 1 with --quick). Image
-    /// workloads use libtorch's default (one per core) on both sides.
+    /// Thread counts for the toy workloads (toy_mlp, toy_gaussian1d, toy_ring; default 1,2;
+    /// 1 with --quick). Image workloads use libtorch's default (one per core) on both sides.
     #[arg(long, value_delimiter = ',')]
     pub toy_threads: Vec<u32>,
     /// Thread count for the image workloads on both sides (default: libtorch's, one per
@@ -114,7 +116,7 @@ impl BenchArgs {
 
     /// The `--threads` values to measure `spec` with (`None`: the runner's default).
     fn threads_of(&self, spec: &Spec) -> Vec<Option<u32>> {
-        if spec.name != "toy_mlp" {
+        if !spec.toy {
             return vec![self.image_threads];
         }
         match (&self.toy_threads[..], self.quick) {
@@ -309,6 +311,7 @@ fn run_one(cmd: &mut Command, what: &str) -> Result<Record> {
 fn save(repo: &Path, records: &[Record], args: &BenchArgs, rounds: u32) -> Result<()> {
     let rows = summary::summarize(records);
     let mut md = report::markdown(&rows, args, rounds);
+    md.push_str(&report::observers_markdown(&rows));
     if args.variants {
         md.push_str(&report::variants_markdown(&rows));
     }
@@ -346,6 +349,10 @@ mod tests {
         assert_eq!(quick.threads_of(toy), [Some(1)]);
         assert_eq!(full.threads_of(toy), [Some(1), Some(2)]);
         assert_eq!(full.threads_of(dcgan), [None]);
+        let ring = jobs::select_specs(&["toy_ring".into()]).unwrap()[0];
+        let fashion = jobs::select_specs(&["fashion_dcgan".into()]).unwrap()[0];
+        assert_eq!(full.threads_of(ring), [Some(1), Some(2)]);
+        assert_eq!(full.threads_of(fashion), [None]);
         let set = BenchArgs {
             rounds: Some(0),
             toy_threads: vec![4],
@@ -355,5 +362,7 @@ mod tests {
         assert_eq!(set.rounds(), 1, "at least one round");
         assert_eq!(set.threads_of(toy), [Some(4)]);
         assert_eq!(set.threads_of(dcgan), [Some(1)]);
+        assert_eq!(set.threads_of(ring), [Some(4)]);
+        assert_eq!(set.threads_of(fashion), [Some(1)]);
     }
 }

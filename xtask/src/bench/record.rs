@@ -1,4 +1,5 @@
-//! One measurement: the flat JSON line a runner prints last, read with serde.
+//! One measurement: the JSON line a runner prints last (flat, but for the `loop`'s
+//! `observers` list), read with serde.
 //!
 //! The runners are `crates/gan-train/examples/bench_steps.rs` (its fields, plus the
 //! `extra()` ones of `crates/gan-train/benches/workloads/mod.rs`) and
@@ -32,15 +33,20 @@ pub struct Record {
     /// Steps and seconds of the timed window.
     pub steps: f64,
     pub seconds: f64,
-    /// `loop` only: seconds of the window spent ending the run (final checkpoint, last
-    /// log rows), of which `checkpoint_seconds` writing the checkpoint, and the
-    /// config's checkpoint interval.
+    /// `loop` only: seconds of the window spent starting the run (observers' `on_start`)
+    /// and ending it (final checkpoint, last log rows, end plots), of which
+    /// `checkpoint_seconds` writing the checkpoint, and the config's checkpoint interval.
+    #[serde(default)]
+    pub start_seconds: Option<f64>,
     #[serde(default)]
     pub end_seconds: Option<f64>,
     #[serde(default)]
     pub checkpoint_seconds: Option<f64>,
     #[serde(default)]
     pub checkpoint_every: Option<f64>,
+    /// `loop` only: the seconds of each observer in the window, in calling order.
+    #[serde(default)]
+    pub observers: Option<Vec<ObserverRecord>>,
     /// PyTorch `--compile` only: seconds of the warm-up, which compiles G and D.
     #[serde(default)]
     pub compile_seconds: Option<f64>,
@@ -55,6 +61,20 @@ pub struct Record {
     /// The whole line as the runner printed it, for `results.json`.
     #[serde(skip)]
     pub raw: Value,
+}
+
+/// One observer's time in a `loop` window (`ObserverTimes` of the workloads).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObserverRecord {
+    /// The observer's name (`MetricsLog`, `Checkpointer`, ...).
+    pub name: String,
+    /// Seconds in `on_start`, in all its `on_step` calls, and in `on_end`.
+    pub start_s: f64,
+    pub step_s: f64,
+    pub end_s: f64,
+    /// The longest single `on_step` call.
+    pub max_step_s: f64,
 }
 
 fn fp32() -> String {
@@ -100,15 +120,35 @@ mod tests {
     fn reads_the_loop_figures_of_a_gan_rs_line() {
         // As `bench_steps` prints it for `--impl loop`: serde_json's compact form, with
         // the runner's `extra()` figures at the end.
-        let line = r#"{"batch":64,"device":"cpu","images_per_s":250.0,"impl":"loop","peak_rss_mib":null,"seconds":5.12,"side":"gan-rs","steps":20,"steps_per_s":3.9,"threads":2,"workload":"dcgan32","end_seconds":0.5,"checkpoint_seconds":0.4,"checkpoint_every":1000.0}"#;
+        let line = r#"{"batch":64,"device":"cpu","images_per_s":250.0,"impl":"loop","peak_rss_mib":null,"seconds":5.12,"side":"gan-rs","steps":20,"steps_per_s":3.9,"threads":2,"workload":"dcgan32","start_seconds":0.01,"end_seconds":0.5,"checkpoint_seconds":0.4,"checkpoint_every":1000.0,"observers":[{"name":"MetricsLog","start_s":0.01,"step_s":0.2,"end_s":0.05,"max_step_s":0.02},{"name":"Checkpointer","start_s":0.0,"step_s":0.0,"end_s":0.4,"max_step_s":0.0}]}"#;
         let r = parse_record(line).unwrap();
         assert_eq!((r.side.as_str(), r.imp.as_str()), ("gan-rs", "loop"));
         assert_eq!((r.steps, r.seconds, r.peak_rss_mib), (20.0, 5.12, None));
         assert_eq!(r.end_seconds, Some(0.5));
+        assert_eq!(r.start_seconds, Some(0.01));
         assert_eq!(r.checkpoint_seconds, Some(0.4));
         assert_eq!(r.checkpoint_every, Some(1000.0));
+        let observers = r.observers.as_ref().unwrap();
+        assert_eq!(observers.len(), 2);
+        assert_eq!(
+            observers[0],
+            ObserverRecord {
+                name: "MetricsLog".into(),
+                start_s: 0.01,
+                step_s: 0.2,
+                end_s: 0.05,
+                max_step_s: 0.02,
+            }
+        );
+        assert_eq!(observers[1].end_s, 0.4);
+        let bad = line.replace("\"max_step_s\":0.0", "\"max_step\":0.0");
+        assert!(
+            parse_record(&bad).is_err(),
+            "observer fields are checked too"
+        );
         assert_eq!(r.raw["batch"], 64);
         assert_eq!(parse_record(LINE).unwrap().end_seconds, None, "loop only");
+        assert_eq!(parse_record(LINE).unwrap().observers, None);
     }
 
     #[test]

@@ -97,8 +97,8 @@ pub fn markdown(rows: &[Row], args: &BenchArgs, rounds: u32) -> String {
     if !checkpoints.is_empty() {
         let _ = writeln!(
             s,
-            "\nloop overhead (defaults): observers over the window without the run's end, plus one \
-             checkpoint write per interval ({}); (window): as measured, the run's end included once.",
+            "\nloop overhead (defaults): observers over the window without the run's start and end, plus one \
+             checkpoint write per interval ({}); (window): as measured, the run's start and end included once.",
             checkpoints.join(", ")
         );
     }
@@ -142,6 +142,74 @@ pub fn variants_markdown(rows: &[Row]) -> String {
     s
 }
 
+/// Where the `loop`'s time goes: each observer's seconds over the window, and per step
+/// against a bare `train_step` (rows with observer timings only; empty without any).
+pub fn observers_markdown(rows: &[Row]) -> String {
+    let mut s = String::new();
+    let timed: Vec<&Row> = rows.iter().filter(|r| !r.observers.is_empty()).collect();
+    if timed.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "\nwhere the loop's time goes (Trainer+observers, medians over rounds): seconds of each \
+         observer in the window's on_start, on_step calls and on_end; ms a step = all of them over \
+         the window's steps; share = of a bare Trainer step\n"
+    );
+    let _ = writeln!(
+        s,
+        "| workload | threads | precision | observer | on_start s | on_step s | on_end s | longest step ms | ms a step | share |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in timed {
+        let share = |ms: Option<f64>| {
+            fmt_opt(
+                ms.zip(r.trainer_step_ms()).map(|(a, b)| a / b * 100.0),
+                |x| format!("{x:.1}%"),
+            )
+        };
+        let ms = |v: Option<f64>| fmt_opt(v, |x| format!("{x:.3}"));
+        for o in &r.observers {
+            let per_step = r.observer_ms_per_step(o);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.1} | {} | {} |",
+                r.workload,
+                r.threads,
+                r.precision,
+                o.name,
+                o.start_s,
+                o.step_s,
+                o.end_s,
+                o.max_step_s * 1e3,
+                ms(per_step),
+                share(per_step),
+            );
+        }
+        let all = r
+            .lp_steps
+            .map(|steps| r.observers.iter().map(|o| o.total_s()).sum::<f64>() / steps * 1e3);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | all observers | | | | | {} | {} |",
+            r.workload,
+            r.threads,
+            r.precision,
+            ms(all),
+            share(all)
+        );
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | (bare Trainer step) | | | | | {} | 100% |",
+            r.workload,
+            r.threads,
+            r.precision,
+            ms(r.trainer_step_ms())
+        );
+    }
+    s
+}
+
 /// `results.json`: the run's settings, one object per row, and every record as its runner
 /// printed it.
 #[derive(Serialize)]
@@ -175,6 +243,19 @@ struct JsonRow<'a> {
     pytorch_tuned_steps_per_s: Option<f64>,
     peak_rss_mib_gan_rs: Option<f64>,
     peak_rss_mib_pytorch: Option<f64>,
+    /// The `loop`'s observers (empty without timings).
+    observers: Vec<JsonObserver<'a>>,
+}
+
+/// One observer of a row of `results.json`: medians over rounds, and its ms a step.
+#[derive(Serialize)]
+struct JsonObserver<'a> {
+    name: &'a str,
+    start_s: f64,
+    step_s: f64,
+    end_s: f64,
+    max_step_s: f64,
+    ms_per_step: Option<f64>,
 }
 
 impl<'a> From<&'a Row> for JsonRow<'a> {
@@ -201,6 +282,18 @@ impl<'a> From<&'a Row> for JsonRow<'a> {
             pytorch_tuned_steps_per_s: finite(r.pytorch_tuned),
             peak_rss_mib_gan_rs: finite(r.rss_gan),
             peak_rss_mib_pytorch: finite(r.rss_torch),
+            observers: r
+                .observers
+                .iter()
+                .map(|o| JsonObserver {
+                    name: &o.name,
+                    start_s: o.start_s,
+                    step_s: o.step_s,
+                    end_s: o.end_s,
+                    max_step_s: o.max_step_s,
+                    ms_per_step: finite(r.observer_ms_per_step(o)),
+                })
+                .collect(),
         }
     }
 }
@@ -250,6 +343,62 @@ mod tests {
     }
 
     #[test]
+    fn observers_have_their_own_table_and_json() {
+        use crate::bench::record::ObserverRecord;
+        let observer = |name: &str, step_s: f64, end_s: f64| ObserverRecord {
+            name: name.into(),
+            start_s: 0.0,
+            step_s,
+            end_s,
+            max_step_s: step_s / 2.0,
+        };
+        // Trainer: 5 steps/s (200 ms a step); loop windows of 20 steps.
+        let mut lp = rec("gan-rs", "loop", 4.0, None);
+        lp.observers = Some(vec![
+            observer("MetricsLog", 0.2, 0.0),
+            observer("Checkpointer", 0.0, 0.25),
+        ]);
+        let mut lp2 = lp.clone();
+        lp2.observers = Some(vec![
+            observer("MetricsLog", 0.4, 0.0),
+            observer("Checkpointer", 0.0, 0.75),
+        ]);
+        let mut lp3 = lp.clone();
+        lp3.observers = Some(vec![observer("MetricsLog", 0.3, 0.0)]);
+        let records = [rec("gan-rs", "trainer", 5.0, None), lp, lp2, lp3];
+        let rows = summarize(&records);
+        let r = &rows[0];
+        let names: Vec<&str> = r.observers.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["MetricsLog", "Checkpointer"], "calling order");
+        // Medians over the rounds that have it: 0.3 s of steps, 0.5 s of checkpoint.
+        assert_eq!((r.observers[0].step_s, r.observers[1].end_s), (0.3, 0.5));
+        let md = observers_markdown(&rows);
+        // 0.3 s over 20 steps: 15 ms a step, 7.5 % of a 200 ms step.
+        assert!(
+            md.contains("| dcgan32 | 2 | fp32 | MetricsLog | 0.000 | 0.300 | 0.000 | 150.0 | 15.000 | 7.5% |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| all observers | | | | | 40.000 | 20.0% |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| (bare Trainer step) | | | | | 200.000 | 100% |"),
+            "{md}"
+        );
+        let json = results_json(&records, &rows, &args(false, false)).unwrap();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        let o = &v["rows"][0]["observers"][1];
+        assert_eq!(
+            (&o["name"], &o["end_s"]),
+            (&"Checkpointer".into(), &0.5.into())
+        );
+        assert!((o["ms_per_step"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+        // Without timings, no table.
+        assert!(observers_markdown(&summarize(&[rec("gan-rs", "trainer", 5.0, None)])).is_empty());
+    }
+
+    #[test]
     fn results_json_round_trips_through_serde_json() {
         let records = vec![
             parse_record(LINE).unwrap(),
@@ -291,6 +440,7 @@ mod tests {
             "pytorch_tuned_steps_per_s",
             "peak_rss_mib_gan_rs",
             "peak_rss_mib_pytorch",
+            "observers",
         ];
         expected.sort_unstable();
         assert_eq!(keys, expected, "the field names consumers read");

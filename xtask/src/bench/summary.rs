@@ -1,7 +1,7 @@
 //! From records to table rows: the medians over rounds of every (workload, threads,
 //! precision) triple ([`Row`]), and the ratios and overheads derived from them.
 
-use super::record::Record;
+use super::record::{ObserverRecord, Record};
 
 /// Medians over rounds of one (workload, threads, precision) triple.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +18,8 @@ pub struct Row {
     /// `--compile`: PyTorch (tuned) under `torch.compile`, and its warm-up seconds.
     pub pytorch_compile: Option<f64>,
     pub compile_s: Option<f64>,
-    /// `loop` steps/s with the run's end (final checkpoint, last rows) taken out.
+    /// `loop` steps/s with the run's start and end (observers' `on_start`; final checkpoint,
+    /// last rows, end plots) taken out.
     pub lp_steady: Option<f64>,
     /// Seconds of one checkpoint write, and the config's checkpoint interval.
     pub checkpoint_s: Option<f64>,
@@ -30,6 +31,59 @@ pub struct Row {
     pub pytorch_tuned: Option<f64>,
     pub rss_gan: Option<f64>,
     pub rss_torch: Option<f64>,
+    /// Steps of the `loop` window, and the time of each of its observers (medians over
+    /// rounds, in calling order).
+    pub lp_steps: Option<f64>,
+    pub observers: Vec<ObserverRow>,
+}
+
+/// One observer of a `loop` window: medians over rounds of its seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObserverRow {
+    pub name: String,
+    pub start_s: f64,
+    pub step_s: f64,
+    pub end_s: f64,
+    pub max_step_s: f64,
+}
+
+impl ObserverRow {
+    /// All of its seconds in the window.
+    pub fn total_s(&self) -> f64 {
+        self.start_s + self.step_s + self.end_s
+    }
+
+    /// The medians of each of the observers in `records` (in the order first seen).
+    fn medians(records: &[&Record]) -> Vec<ObserverRow> {
+        let all: Vec<&ObserverRecord> = records
+            .iter()
+            .filter_map(|r| r.observers.as_ref())
+            .flatten()
+            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for o in &all {
+            if !names.contains(&o.name.as_str()) {
+                names.push(&o.name);
+            }
+        }
+        names
+            .into_iter()
+            .map(|name| {
+                let mine: Vec<&ObserverRecord> =
+                    all.iter().copied().filter(|o| o.name == name).collect();
+                let m = |f: fn(&ObserverRecord) -> f64| {
+                    median(mine.iter().map(|o| f(o))).unwrap_or(0.0)
+                };
+                ObserverRow {
+                    name: name.to_string(),
+                    start_s: m(|o| o.start_s),
+                    step_s: m(|o| o.step_s),
+                    end_s: m(|o| o.end_s),
+                    max_step_s: m(|o| o.max_step_s),
+                }
+            })
+            .collect()
+    }
 }
 
 impl Row {
@@ -56,7 +110,9 @@ impl Row {
         let loops = of("gan-rs", "loop");
         let steady = loops
             .iter()
-            .filter_map(|r| Some(r.steps / (r.seconds - r.end_seconds?)))
+            .filter_map(|r| {
+                Some(r.steps / (r.seconds - r.end_seconds? - r.start_seconds.unwrap_or(0.0)))
+            })
             .filter(|v| v.is_finite() && *v > 0.0);
         Row {
             workload: workload.to_string(),
@@ -81,6 +137,8 @@ impl Row {
             pytorch_tuned: sps("pytorch", "eager-tuned"),
             rss_gan: rss("gan-rs", "trainer"),
             rss_torch: rss("pytorch", "eager"),
+            lp_steps: median(loops.iter().map(|r| r.steps)),
+            observers: ObserverRow::medians(&loops),
         }
     }
 
@@ -101,7 +159,8 @@ impl Row {
     pub fn loop_overhead_pct(&self) -> Option<f64> {
         Some((self.trainer? / self.lp? - 1.0) * 100.0)
     }
-    /// The same at the config's settings in a long run: the window without the run's end,
+    /// The same at the config's settings in a long run: the window without the run's start
+    /// and end,
     /// plus one checkpoint write per `checkpoint_every` steps (every 0: written only at
     /// the end, so nothing per step).
     pub fn loop_default_overhead_pct(&self) -> Option<f64> {
@@ -113,6 +172,15 @@ impl Row {
         };
         let step_s = 1.0 / self.lp_steady? + per_step_checkpoint;
         Some((step_s * self.trainer? - 1.0) * 100.0)
+    }
+    /// Milliseconds a step of `observer` takes in the `loop` window (its start, steps and
+    /// end together, over the window's steps).
+    pub fn observer_ms_per_step(&self, observer: &ObserverRow) -> Option<f64> {
+        Some(observer.total_s() / self.lp_steps? * 1e3)
+    }
+    /// Milliseconds of a bare `train_step` (the `trainer` implementation).
+    pub fn trainer_step_ms(&self) -> Option<f64> {
+        Some(1e3 / self.trainer?)
     }
     /// Extra time per step of `train_step` over the plain tch loop, in %.
     pub fn trainer_overhead_pct(&self) -> Option<f64> {
@@ -203,11 +271,15 @@ mod tests {
         assert!((r.loop_overhead_pct().unwrap() - 15.0).abs() < 1e-9);
         // Checkpoints only at the end: nothing per step.
         lp.checkpoint_every = Some(0.0);
-        let rows = summarize(&[rec("gan-rs", "trainer", 5.0, None), lp]);
+        let rows = summarize(&[rec("gan-rs", "trainer", 5.0, None), lp.clone()]);
         let expected = (4.1 / 20.0 / 0.2 - 1.0) * 100.0;
         assert!((rows[0].loop_default_overhead_pct().unwrap() - expected).abs() < 1e-9);
         let md = markdown(&rows, &args(false, false), 3);
         assert!(md.contains("dcgan32 0.400 s every 0 steps"), "{md}");
+        // The run's start (opening files, loading a classifier) is taken out as its end is.
+        lp.start_seconds = Some(0.1);
+        let rows = summarize(&[rec("gan-rs", "trainer", 5.0, None), lp]);
+        assert!((rows[0].lp_steady.unwrap() - 20.0 / 4.0).abs() < 1e-9);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use gan_train::observe::{self, Observer};
+use gan_train::observe;
 use gan_train::summary::RunSummary;
 use gan_train::{run_dir, ExperimentConfig, TrainError, Trainer};
 
@@ -178,45 +178,8 @@ pub fn run(args: TrainArgs, cli_device: Option<&str>, quiet: bool) -> Result<()>
         dir.display()
     );
 
-    let log = trainer.config().log.clone();
-    // Opened first, so that the others can publish from their start; registered last,
-    // so that it closes after their final pictures.
-    let tensorboard = log
-        .tensorboard
-        .then(|| observe::TensorBoard::new(&dir, log.every, trainer.step()));
-    let publisher = tensorboard
-        .as_ref()
-        .map(observe::TensorBoard::publisher)
-        .unwrap_or_default();
-    let toy = trainer.config().data.toy.clone();
-    let mut observers: Vec<Box<dyn Observer>> = vec![
-        Box::new(observe::MetricsLog::new(&dir, log.every).publish_to(publisher.clone())),
-        Box::new(observe::Diagnostics::new(&dir, log.every)),
-        Box::new(
-            observe::Snapshots1d::new(&dir, log.snapshot_every, toy.clone())
-                .publish_to(publisher.clone()),
-        ),
-        Box::new(
-            observe::Snapshots2d::new(&dir, log.snapshot_every, toy).publish_to(publisher.clone()),
-        ),
-        Box::new(observe::SampleGrid::new(&dir, log.samples_every).publish_to(publisher.clone())),
-        Box::new(
-            observe::FidLog::new(&dir, log.fid_every, log.fid_samples)
-                .keep_best(log.keep_best == "fid")
-                .publish_to(publisher),
-        ),
-        Box::new(
-            observe::Checkpointer::new(&dir, log.checkpoint_every).keep_last(log.keep_checkpoints),
-        ),
-        Box::new(observe::Progress::new(
-            trainer.config().train.steps,
-            log.every,
-            quiet,
-        )),
-    ];
-    if let Some(tb) = tensorboard {
-        observers.push(Box::new(tb));
-    }
+    // The same observers the benchmarks run (`gan_train::observe::standard_observers`).
+    let mut observers = observe::standard_observers(&dir, &trainer, quiet);
 
     let stop = Arc::new(AtomicBool::new(false));
     {

@@ -2,11 +2,14 @@
 //! runner (`examples/bench_steps.rs`), each in up to three implementations:
 //!
 //! - `plain`: a hand-written tch loop (`tch::nn` layers, libtorch's own `nn::Adam`), the
-//!   baseline a user would write without gan-rs;
+//!   baseline a user would write without gan-rs (the synthetic workloads only);
 //! - `trainer`: [`Trainer::train_step`] built from an experiment config (trait objects,
 //!   gan-train's own Adam, per-step statistics);
-//! - `loop`: [`Trainer::run`] with the observers `gan train` uses for logging, metrics and
-//!   checkpoints, so the loop's own overhead shows against `trainer`.
+//! - `loop`: [`Trainer::run`] with observers, so the loop's own overhead shows against
+//!   `trainer`: for the shipped configs the observers `gan train` runs
+//!   ([`observe::standard_observers`]), for the synthetic workloads the logging, metrics,
+//!   progress and checkpoint ones ([`ObserverSet`]). Every observer is timed
+//!   ([`TrainerLoop::observer_times`]).
 //!
 //! Every definition here is mirrored exactly by `scripts/bench_pytorch.py`:
 //!
@@ -20,16 +23,29 @@
 //! - `sample32`, `sample64`: one generator forward pass (eval mode, no grad) on 64 latents.
 //! - `loader32`: one 64-image batch from a [`ShuffledLoader`] over the synthetic 32×32 set.
 //!
+//! The shipped-config workloads read a config of the repository's `configs/` as a user
+//! runs it (only `train.threads` and `train.precision` are set by the bench), real data
+//! included ([`Workload::shipped_config`]):
+//!
+//! - `fashion_dcgan`: `configs/dcgan-fashion-mnist.toml`, DCGAN at 1×28×28 with
+//!   ngf = ndf = 32 on the real Fashion-MNIST training set (found as `gan train` finds it:
+//!   the data directory, else `/usr/share/datasets/fashion-mnist`), batch 64, Adam 2e-4.
+//! - `toy_gaussian1d`: `configs/gaussian1d.toml`, the `toy_mlp` game with its data drawn
+//!   by gan-data's toy source.
+//! - `toy_ring`: `configs/ring-non_saturating.toml`, the 8-Gaussian ring: G = MLP
+//!   2–128–128–128–2 (ReLU), D = MLP 2–128–128–1 (LeakyReLU 0.2), batch 256, Adam 1e-3,
+//!   linear LR decay and an EMA (0.999) of G's weights.
+//!
 //! One "step" is one generator update (after one discriminator update) for the training
 //! workloads, one forward pass for sampling and one batch for the loader. Both the D step
 //! and the G step draw fresh noise, as the [`Trainer`] does.
 
 #![allow(dead_code)] // each including target uses a different subset
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::error::Error;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
@@ -48,7 +64,7 @@ pub type BenchResult<T> = Result<T, Box<dyn Error>>;
 
 /// Images in the synthetic image datasets.
 pub const DATASET_SIZE: i64 = 1024;
-/// Batch size of the toy workload.
+/// Batch size of the toy workloads.
 pub const TOY_BATCH: i64 = 256;
 /// Batch size of the image workloads.
 pub const IMAGE_BATCH: i64 = 64;
@@ -64,16 +80,22 @@ pub enum Workload {
     Sample32,
     Sample64,
     Loader32,
+    FashionDcgan,
+    ToyGaussian1d,
+    ToyRing,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 9] = [
         Workload::ToyMlp,
         Workload::Dcgan32,
         Workload::Dcgan64,
         Workload::Sample32,
         Workload::Sample64,
         Workload::Loader32,
+        Workload::FashionDcgan,
+        Workload::ToyGaussian1d,
+        Workload::ToyRing,
     ];
 
     pub fn name(self) -> &'static str {
@@ -84,18 +106,47 @@ impl Workload {
             Workload::Sample32 => "sample32",
             Workload::Sample64 => "sample64",
             Workload::Loader32 => "loader32",
+            Workload::FashionDcgan => "fashion_dcgan",
+            Workload::ToyGaussian1d => "toy_gaussian1d",
+            Workload::ToyRing => "toy_ring",
         }
     }
 
-    /// Samples per step (images/s = steps/s × this).
+    /// A toy-data workload (1 thread by default, as the Trainer's `train.threads = 0`).
+    pub fn is_toy(self) -> bool {
+        matches!(
+            self,
+            Workload::ToyMlp | Workload::ToyGaussian1d | Workload::ToyRing
+        )
+    }
+
+    /// A training workload (one step = one D and one G update).
+    pub fn trains(self) -> bool {
+        self.impls().contains(&Impl::Loop)
+    }
+
+    /// Samples per step (images/s = steps/s × this). A shipped config must agree
+    /// (checked when its trainer is built).
     pub fn batch(self) -> i64 {
-        match self {
-            Workload::ToyMlp => TOY_BATCH,
-            _ => IMAGE_BATCH,
+        if self.is_toy() {
+            TOY_BATCH
+        } else {
+            IMAGE_BATCH
         }
     }
 
-    /// Image side length of the image workloads.
+    /// The repository config a shipped-config workload runs, relative to the repository
+    /// root (`None` for the synthetic workloads, whose configs are [`config_toml`]).
+    pub fn shipped_config(self) -> Option<&'static str> {
+        match self {
+            Workload::FashionDcgan => Some("configs/dcgan-fashion-mnist.toml"),
+            Workload::ToyGaussian1d => Some("configs/gaussian1d.toml"),
+            Workload::ToyRing => Some("configs/ring-non_saturating.toml"),
+            _ => None,
+        }
+    }
+
+    /// Image side length of the synthetic image workloads.
     fn image_size(self) -> i64 {
         match self {
             Workload::Dcgan64 | Workload::Sample64 => 64,
@@ -109,7 +160,19 @@ impl Workload {
             Workload::ToyMlp | Workload::Dcgan32 | Workload::Dcgan64 => {
                 &[Impl::Plain, Impl::Trainer, Impl::Loop]
             }
+            Workload::FashionDcgan | Workload::ToyGaussian1d | Workload::ToyRing => {
+                &[Impl::Trainer, Impl::Loop]
+            }
             _ => &[Impl::Plain, Impl::Trainer],
+        }
+    }
+
+    /// The observers of its `loop` implementation.
+    pub fn observer_set(self) -> ObserverSet {
+        if self.shipped_config().is_some() {
+            ObserverSet::Standard
+        } else {
+            ObserverSet::Core
         }
     }
 }
@@ -169,6 +232,12 @@ pub trait Runner {
     fn extra(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
     }
+
+    /// The time each observer took in the last [`Runner::run`] call, in the order the
+    /// trainer calls them (`loop` only; none by default).
+    fn observer_times(&self) -> Vec<ObserverTimes> {
+        Vec::new()
+    }
 }
 
 /// Build `imp` of `workload` on `device` with `threads` intra-op threads, at `precision`
@@ -183,11 +252,10 @@ pub fn build(
     precision: &str,
 ) -> BenchResult<Box<dyn Runner>> {
     tch::set_num_threads(threads);
-    let trains = matches!(
-        workload,
-        Workload::ToyMlp | Workload::Dcgan32 | Workload::Dcgan64
-    );
-    if precision != "fp32" && (imp == Impl::Plain || !trains) {
+    if !workload.impls().contains(&imp) {
+        return Err(format!("workload {workload} has no `{}` implementation", imp.name()).into());
+    }
+    if precision != "fp32" && (imp == Impl::Plain || !workload.trains()) {
         return Err(format!(
             "precision {precision}: only the Trainer's training workloads (trainer, loop) have it, not {} {}",
             workload,
@@ -197,13 +265,11 @@ pub fn build(
     }
     Ok(match (workload, imp) {
         (Workload::ToyMlp, Impl::Plain) => Box::new(PlainToy::new(device)),
-        (Workload::Dcgan32 | Workload::Dcgan64, Impl::Plain) => {
-            Box::new(PlainDcgan::new(workload.image_size(), device))
-        }
         (Workload::Sample32 | Workload::Sample64, Impl::Plain) => {
             Box::new(PlainSample(PlainDcgan::new(workload.image_size(), device)))
         }
         (Workload::Loader32, Impl::Plain) => Box::new(PlainLoader::new(32)),
+        (_, Impl::Plain) => Box::new(PlainDcgan::new(workload.image_size(), device)),
         (Workload::Loader32, _) => Box::new(LoaderRunner(ShuffledLoader::new(
             synthetic_images(32)?,
             SEED,
@@ -220,6 +286,7 @@ pub fn build(
         (w, Impl::Loop) => Box::new(TrainerLoop::new(
             build_trainer(w, device, threads, scratch, precision)?,
             scratch.join(format!("run-{w}")),
+            w.observer_set(),
         )),
     })
 }
@@ -289,9 +356,43 @@ pub fn config_toml(workload: Workload, threads: i32, data_dir: &Path) -> String 
     }
 }
 
-/// A [`Trainer`] for `workload`. The 32×32 DCGAN is built from its config over a synthetic
-/// CIFAR-10 on disk; the 64×64 one (no 64×64 dataset is wired to configs yet) from the same
-/// config over 64×64 networks and a 64×64 source built here ([`Trainer::from_parts`]).
+/// The path of a repository file (`configs/…`), from this crate's manifest directory.
+pub fn repo_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
+}
+
+/// The config a shipped-config workload runs: its file as `gan train -c FILE` reads it,
+/// with only `train.threads` and `train.precision` set by the bench.
+pub fn shipped_config(
+    workload: Workload,
+    threads: i32,
+    precision: &str,
+) -> BenchResult<ExperimentConfig> {
+    let relative = workload
+        .shipped_config()
+        .ok_or_else(|| format!("{workload} is a synthetic workload, not a shipped config"))?;
+    let overrides = [
+        format!("train.threads={threads}"),
+        format!("train.precision={precision:?}"),
+    ];
+    let config = ExperimentConfig::load(&repo_file(relative), &overrides)?;
+    if config.train.batch_size != workload.batch() {
+        return Err(format!(
+            "{relative}: batch_size {} is not the {} of workload {workload} (update Workload::batch)",
+            config.train.batch_size,
+            workload.batch()
+        )
+        .into());
+    }
+    Ok(config)
+}
+
+/// A [`Trainer`] for `workload`. A shipped config is built as `gan train` builds it (real
+/// data included); the synthetic 32×32 DCGAN from its config over a synthetic CIFAR-10 on
+/// disk; the 64×64 one (no 64×64 dataset is wired to configs yet) from the same config
+/// over 64×64 networks and a 64×64 source built here ([`Trainer::from_parts`]).
 pub fn build_trainer(
     workload: Workload,
     device: Device,
@@ -299,6 +400,10 @@ pub fn build_trainer(
     scratch: &Path,
     precision: &str,
 ) -> BenchResult<Trainer> {
+    if workload.shipped_config().is_some() {
+        let config = shipped_config(workload, threads, precision)?;
+        return Ok(Trainer::new(config, device)?);
+    }
     if workload != Workload::ToyMlp && !scratch.join("cifar10").exists() {
         write_synthetic_cifar(scratch)?;
     }
@@ -354,85 +459,189 @@ impl Runner for TrainerSample {
     }
 }
 
-/// `Trainer::run` with the logging, metrics, progress and checkpoint observers of
-/// `gan train` at the config's `[log]` settings (the final checkpoint included).
+/// The observers of a `loop` implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObserverSet {
+    /// What `gan train` runs ([`observe::standard_observers`], progress bar hidden): the
+    /// shipped-config workloads.
+    Standard,
+    /// The metrics log, diagnostics, checkpointer and (hidden) progress bar only: the
+    /// synthetic workloads, as they have always been measured.
+    Core,
+}
+
+impl ObserverSet {
+    /// The observers for `trainer`, writing into `dir`.
+    fn build(self, dir: &Path, trainer: &Trainer) -> Vec<Box<dyn Observer>> {
+        match self {
+            ObserverSet::Standard => observe::standard_observers(dir, trainer, true),
+            ObserverSet::Core => {
+                let log = &trainer.config().log;
+                vec![
+                    Box::new(observe::MetricsLog::new(dir, log.every)),
+                    Box::new(observe::Diagnostics::new(dir, log.every)),
+                    Box::new(observe::Checkpointer::new(dir, log.checkpoint_every)),
+                    Box::new(observe::Progress::new(
+                        trainer.config().train.steps,
+                        log.every,
+                        true,
+                    )),
+                ]
+            }
+        }
+    }
+}
+
+/// Seconds one observer spent in each of its calls over one [`Trainer::run`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObserverTimes {
+    /// [`Observer::name`] of the observer.
+    pub name: &'static str,
+    /// In `on_start`, in all its `on_step` calls together, and in `on_end`.
+    pub start_s: f64,
+    pub step_s: f64,
+    pub end_s: f64,
+    /// The longest single `on_step` call (an observer that acts every N steps spends its
+    /// time in a few long calls).
+    pub max_step_s: f64,
+}
+
+impl ObserverTimes {
+    /// All of its time.
+    pub fn total_s(&self) -> f64 {
+        self.start_s + self.step_s + self.end_s
+    }
+}
+
+/// `Trainer::run` with observers (see [`ObserverSet`]) at the config's `[log]` settings
+/// (the final checkpoint included), each observer timed ([`Runner::observer_times`]).
 ///
-/// A run's end (final checkpoint, last log rows) happens once per run, not once per
-/// window, so the time observers spend in `on_end` is reported apart ([`Runner::extra`]):
-/// `end_seconds` (all of it) and `checkpoint_seconds` (the checkpoint write alone, the same
-/// write the checkpointer makes every `checkpoint_every` steps), from which `cargo xtask
-/// bench` computes the loop's overhead at the default checkpoint interval.
+/// A run's start (opening files; with FID logging, the classifier and its reference
+/// features) and end (final checkpoint, last log rows, end-of-run plots) happen once per
+/// run, not once per window, so the time observers spend in `on_start` and `on_end` is
+/// reported apart ([`Runner::extra`]): `start_seconds`, `end_seconds` (all of it) and
+/// `checkpoint_seconds` (the checkpoint write alone, the same write the checkpointer makes
+/// every `checkpoint_every` steps), from which `cargo xtask bench` computes the loop's
+/// overhead at the default checkpoint interval.
+///
+/// Each [`Runner::run`] call is one `Trainer::run` of `n` more steps in the same run
+/// directory (after the first it starts as a resumed run does); `n = 0` does nothing, so
+/// the runner's `--warmup 0` times a whole run from step 0, as `gan train` runs it.
 pub struct TrainerLoop {
     pub trainer: Trainer,
-    pub dir: std::path::PathBuf,
-    end_seconds: Rc<Cell<f64>>,
-    checkpoint_seconds: Rc<Cell<f64>>,
+    pub dir: PathBuf,
+    observers: ObserverSet,
+    times: Vec<Rc<RefCell<ObserverTimes>>>,
 }
 
 impl TrainerLoop {
-    pub fn new(trainer: Trainer, dir: std::path::PathBuf) -> Self {
+    pub fn new(trainer: Trainer, dir: PathBuf, observers: ObserverSet) -> Self {
         TrainerLoop {
             trainer,
             dir,
-            end_seconds: Rc::default(),
-            checkpoint_seconds: Rc::default(),
+            observers,
+            times: Vec::new(),
         }
+    }
+
+    /// The times of the observer called `name` in the last run (zero if it has none).
+    fn times_of(&self, name: &str) -> ObserverTimes {
+        self.observer_times()
+            .into_iter()
+            .find(|t| t.name == name)
+            .unwrap_or_default()
     }
 }
 
 impl Runner for TrainerLoop {
     fn run(&mut self, n: u64) -> BenchResult<()> {
+        if n == 0 {
+            return Ok(());
+        }
         std::fs::create_dir_all(&self.dir)?;
-        let log = self.trainer.config().log.clone();
         let steps = self.trainer.step() + n;
         self.trainer.set_total_steps(steps)?;
-        self.end_seconds.set(0.0);
-        self.checkpoint_seconds.set(0.0);
-        let end = |o: Box<dyn Observer>| -> Box<dyn Observer> {
-            Box::new(TimedEnd(o, Rc::clone(&self.end_seconds)))
-        };
-        let mut observers: Vec<Box<dyn Observer>> = vec![
-            end(Box::new(observe::MetricsLog::new(&self.dir, log.every))),
-            end(Box::new(observe::Diagnostics::new(&self.dir, log.every))),
-            Box::new(TimedEnd(
-                Box::new(observe::Checkpointer::new(&self.dir, log.checkpoint_every)),
-                Rc::clone(&self.checkpoint_seconds),
-            )),
-            end(Box::new(observe::Progress::new(steps, log.every, true))),
-        ];
+        let observers = self.observers.build(&self.dir, &self.trainer);
+        self.times = observers
+            .iter()
+            .map(|o| {
+                Rc::new(RefCell::new(ObserverTimes {
+                    name: o.name(),
+                    ..ObserverTimes::default()
+                }))
+            })
+            .collect();
+        let mut observers: Vec<Box<dyn Observer>> = observers
+            .into_iter()
+            .zip(&self.times)
+            .map(|(inner, times)| {
+                Box::new(Timed {
+                    inner,
+                    times: Rc::clone(times),
+                }) as Box<dyn Observer>
+            })
+            .collect();
         self.trainer.run(&mut observers, &AtomicBool::new(false))?;
         Ok(())
     }
 
     fn extra(&self) -> Vec<(&'static str, f64)> {
-        let checkpoint = self.checkpoint_seconds.get();
+        let times = self.observer_times();
+        let start: f64 = times.iter().map(|t| t.start_s).sum();
+        let end: f64 = times.iter().map(|t| t.end_s).sum();
         vec![
-            ("end_seconds", self.end_seconds.get() + checkpoint),
-            ("checkpoint_seconds", checkpoint),
+            ("start_seconds", start),
+            ("end_seconds", end),
+            ("checkpoint_seconds", self.times_of("Checkpointer").end_s),
             (
                 "checkpoint_every",
                 self.trainer.config().log.checkpoint_every as f64,
             ),
         ]
     }
+
+    fn observer_times(&self) -> Vec<ObserverTimes> {
+        self.times.iter().map(|t| t.borrow().clone()).collect()
+    }
 }
 
-/// An observer whose `on_end` time is added to a shared total.
-struct TimedEnd(Box<dyn Observer>, Rc<Cell<f64>>);
+/// An observer that adds the time of each call of the one it wraps to a shared record,
+/// and is otherwise that observer (name, essential or not).
+struct Timed {
+    inner: Box<dyn Observer>,
+    times: Rc<RefCell<ObserverTimes>>,
+}
 
-impl Observer for TimedEnd {
+impl Observer for Timed {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn is_essential(&self) -> bool {
+        self.inner.is_essential()
+    }
+
     fn on_start(&mut self, trainer: &Trainer) -> gan_train::Result<()> {
-        self.0.on_start(trainer)
+        let start = Instant::now();
+        let result = self.inner.on_start(trainer);
+        self.times.borrow_mut().start_s += start.elapsed().as_secs_f64();
+        result
     }
 
     fn on_step(&mut self, trainer: &Trainer, stats: &StepStats) -> gan_train::Result<()> {
-        self.0.on_step(trainer, stats)
+        let start = Instant::now();
+        let result = self.inner.on_step(trainer, stats);
+        let s = start.elapsed().as_secs_f64();
+        let mut times = self.times.borrow_mut();
+        times.step_s += s;
+        times.max_step_s = times.max_step_s.max(s);
+        result
     }
 
     fn on_end(&mut self, trainer: &Trainer, error: Option<&TrainError>) -> gan_train::Result<()> {
         let start = Instant::now();
-        let result = self.0.on_end(trainer, error);
-        self.1.set(self.1.get() + start.elapsed().as_secs_f64());
+        let result = self.inner.on_end(trainer, error);
+        self.times.borrow_mut().end_s += start.elapsed().as_secs_f64();
         result
     }
 }

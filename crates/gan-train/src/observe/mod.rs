@@ -2,6 +2,7 @@
 //!
 //! The [`Trainer`] calls each observer after every step; observers
 //! decide themselves how often to act (`log.every`, `log.snapshot_every`, ...).
+//! [`standard_observers`] builds the set `gan train` runs (the benchmarks run it too).
 
 mod checkpointer;
 mod diagnostics;
@@ -13,6 +14,7 @@ pub mod publish;
 mod sample_grid;
 mod snapshots_1d;
 mod snapshots_2d;
+mod standard;
 mod tensorboard;
 
 pub use checkpointer::Checkpointer;
@@ -26,6 +28,7 @@ pub use publish::Publisher;
 pub use sample_grid::{is_image_shape, SampleGrid, GRID_SAMPLES};
 pub use snapshots_1d::Snapshots1d;
 pub use snapshots_2d::{scatter_gif, scatter_grid_png, ScatterFrame, Snapshots2d};
+pub use standard::standard_observers;
 pub use tensorboard::{TensorBoard, TENSORBOARD_DIR};
 
 use std::path::Path;
