@@ -208,26 +208,6 @@ fn assert_same_weights(a: &Path, b: &Path) {
     }
 }
 
-/// `<dir>/mnist/` with 32 train and test images (IDX files).
-fn write_mnist_fixture(dir: &Path) {
-    let d = dir.join("mnist");
-    std::fs::create_dir_all(&d).unwrap();
-    let n = 32u32;
-    let mut images: Vec<u8> = [2051u32, n, 28, 28]
-        .iter()
-        .flat_map(|v| v.to_be_bytes())
-        .collect();
-    let mut labels: Vec<u8> = [2049u32, n].iter().flat_map(|v| v.to_be_bytes()).collect();
-    for i in 0..n as usize {
-        labels.push((i % 10) as u8);
-        images.extend((0..784).map(|j| ((i * 13 + j * 5) % 256) as u8));
-    }
-    for split in ["train", "t10k"] {
-        std::fs::write(d.join(format!("{split}-images-idx3-ubyte")), &images).unwrap();
-        std::fs::write(d.join(format!("{split}-labels-idx1-ubyte")), &labels).unwrap();
-    }
-}
-
 /// A small untrained MNIST classifier where `gan eval` looks for it under `data`.
 fn write_untrained_classifier(data: &Path) {
     let c = Classifier::new(
@@ -351,7 +331,7 @@ fn dcgan_28px_gan_rs_to_pytorch_and_back() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");
-    write_mnist_fixture(&data);
+    cli_common::write_mnist_fixture(&data);
     write_untrained_classifier(&data);
     std::fs::write(dir.join("c.toml"), dcgan_mnist_config(&data)).unwrap();
     gan_ok(dir, &["train", "-c", "c.toml", "--out", "run"]);
@@ -481,7 +461,7 @@ fn dcgan_pytorch_to_gan_rs_and_back() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");
-    write_mnist_fixture(&data);
+    cli_common::write_mnist_fixture(&data);
     write_untrained_classifier(&data);
     std::fs::write(dir.join("mnist.toml"), dcgan_mnist_config(&data)).unwrap();
     std::fs::write(dir.join("cifar.toml"), DCGAN_CIFAR).unwrap();
