@@ -119,6 +119,8 @@ def activation(name):
         "leaky_relu": lambda: nn.LeakyReLU(LEAKY_RELU_SLOPE),
         "tanh": nn.Tanh,
         "elu": nn.ELU,
+        "softplus": nn.Softplus,
+        "sigmoid": nn.Sigmoid,
         "none": nn.Identity,
     }
     if name not in table:

@@ -8,7 +8,8 @@ pub use crate::leaky_relu::leaky_relu;
 /// Negative slope of [`Activation::LeakyRelu`] (DCGAN guideline).
 pub const LEAKY_RELU_SLOPE: f64 = 0.2;
 
-/// An element-wise activation (serde: `relu | leaky_relu | tanh | elu | none`).
+/// An element-wise activation (serde: `relu | leaky_relu | tanh | elu | softplus |
+/// sigmoid | none`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
@@ -21,6 +22,10 @@ pub enum Activation {
     Tanh,
     /// Exponential linear unit (alpha 1).
     Elu,
+    /// `ln(1 + eˣ)` (the hidden activation of Salimans et al.'s MNIST generator).
+    Softplus,
+    /// The logistic `1 / (1 + e⁻ˣ)`: a generator output in `[0, 1]`.
+    Sigmoid,
     /// Identity.
     None,
 }
@@ -33,6 +38,8 @@ impl Activation {
             Activation::LeakyRelu => leaky_relu(x, LEAKY_RELU_SLOPE),
             Activation::Tanh => x.tanh(),
             Activation::Elu => x.elu(),
+            Activation::Softplus => x.softplus(),
+            Activation::Sigmoid => x.sigmoid(),
             Activation::None => x.shallow_clone(),
         }
     }
@@ -57,6 +64,11 @@ mod tests {
         let elu = values(&Activation::Elu.apply(&x));
         assert!((elu[0] - ((-2f64).exp() - 1.0)).abs() < 1e-6 && elu[2] == 3.0);
         assert_eq!(values(&Activation::None.apply(&x)), vec![-2.0, 0.0, 3.0]);
+        let sp = values(&Activation::Softplus.apply(&x));
+        assert!((sp[0] - (1.0 + (-2f64).exp()).ln()).abs() < 1e-6);
+        assert!((sp[1] - 2f64.ln()).abs() < 1e-6);
+        let sg = values(&Activation::Sigmoid.apply(&x));
+        assert!((sg[1] - 0.5).abs() < 1e-7 && (sg[2] - 1.0 / (1.0 + (-3f64).exp())).abs() < 1e-6);
     }
 
     #[test]
@@ -73,7 +85,10 @@ mod tests {
         struct W {
             a: Vec<Activation>,
         }
-        let w: W = toml::from_str(r#"a = ["relu", "leaky_relu", "tanh", "elu", "none"]"#).unwrap();
+        let w: W = toml::from_str(
+            r#"a = ["relu", "leaky_relu", "tanh", "elu", "softplus", "sigmoid", "none"]"#,
+        )
+        .unwrap();
         assert_eq!(
             w.a,
             vec![
@@ -81,9 +96,11 @@ mod tests {
                 Activation::LeakyRelu,
                 Activation::Tanh,
                 Activation::Elu,
+                Activation::Softplus,
+                Activation::Sigmoid,
                 Activation::None
             ]
         );
-        assert!(toml::from_str::<W>(r#"a = ["sigmoid"]"#).is_err());
+        assert!(toml::from_str::<W>(r#"a = ["swish"]"#).is_err());
     }
 }

@@ -5,6 +5,7 @@
 //! that cannot fit, instead of letting libtorch fail mid-allocation.
 
 use crate::dcgan::DcganConfig;
+use crate::infogan_nets::{InfoGanConfig, INFOGAN_FC};
 use crate::mlp::MlpConfig;
 
 /// Parameters and per-sample activation floats of one network (as `f64`: the counts of
@@ -101,6 +102,43 @@ impl DcganConfig {
     }
 }
 
+impl InfoGanConfig {
+    /// The generator's footprint (FC 1024 → FC 7·7·128 → up-conv 64 → up-conv C).
+    pub fn generator_footprint(&self) -> Footprint {
+        let (z, fc, c) = (
+            self.latent_dim as f64,
+            INFOGAN_FC as f64,
+            self.image_channels as f64,
+        );
+        let base = 128.0 * 49.0;
+        Footprint {
+            parameters: (z + 3.0) * fc
+                + (fc + 3.0) * base
+                + 128.0 * 64.0 * 16.0
+                + 3.0 * 64.0
+                + 64.0 * c * 16.0
+                + c,
+            activations_per_sample: 3.0 * fc + 3.0 * base + 3.0 * 64.0 * 196.0 + 2.0 * c * 784.0,
+        }
+    }
+
+    /// The discriminator's footprint (conv 64 → conv 128 → FC 1024 → score), heads
+    /// excluded.
+    pub fn discriminator_footprint(&self) -> Footprint {
+        let (fc, c) = (INFOGAN_FC as f64, self.image_channels as f64);
+        let out = self.heads.output_width() as f64;
+        Footprint {
+            parameters: c * 64.0 * 16.0
+                + 64.0
+                + 64.0 * 128.0 * 16.0
+                + 2.0 * 128.0
+                + (6272.0 + 3.0) * fc
+                + (fc + 1.0) * out,
+            activations_per_sample: c * 784.0 + 2.0 * 64.0 * 196.0 + 3.0 * 6272.0 + 3.0 * fc,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +158,22 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         mlp.build_discriminator(&vs.root()).unwrap();
         assert_eq!(mlp.footprint().parameters, built_parameters(&vs));
+
+        let info = InfoGanConfig::new(1, 74);
+        let g = nn::VarStore::new(Device::Cpu);
+        info.build_generator(&g.root()).unwrap();
+        let d = nn::VarStore::new(Device::Cpu);
+        info.build_discriminator(&d.root()).unwrap();
+        for (est, vs) in [
+            (info.generator_footprint().parameters, &g),
+            (info.discriminator_footprint().parameters, &d),
+        ] {
+            let real = built_parameters(vs);
+            assert!(
+                (est - real).abs() <= 0.05 * real,
+                "InfoGAN: {est} vs {real}"
+            );
+        }
 
         for (channels, size) in [(1, 28), (3, 32), (3, 64)] {
             let cfg = DcganConfig {

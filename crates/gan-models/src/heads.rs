@@ -3,7 +3,8 @@
 //!
 //! - the auxiliary classifier of AC-GAN (Odena et al. 2017): `features → K` class logits;
 //! - InfoGAN's Q network (Chen et al. 2016), sharing D's body:
-//!   `features → 128 → LeakyReLU → q_dim`;
+//!   `features → 128 → LeakyReLU → q_dim` (with batch norm before the LeakyReLU in the
+//!   paper's MNIST network, [`crate::InfoGanConfig`]);
 //! - the semi-supervised GAN's output (Salimans et al. 2016): D's output layer gives `K`
 //!   (or `K + 1`, the last one "fake") class logits and the real/fake score is derived from
 //!   them as `ln Σ_real exp(lᵢ) − l_fake` ([`gan_core::binary_logit_from_class_logits`]).
@@ -14,7 +15,7 @@
 use crate::activation::{leaky_relu, LEAKY_RELU_SLOPE};
 use crate::error::{ensure_positive, ModelError, Result};
 use serde::{Deserialize, Serialize};
-use tch::nn::{self, Module};
+use tch::nn::{self, Module, ModuleT};
 use tch::Tensor;
 
 /// Width of the hidden layer of InfoGAN's Q head (the paper's 128-unit FC layer).
@@ -88,6 +89,7 @@ impl HeadsConfig {
 pub(crate) struct Heads {
     aux: Option<nn::Linear>,
     q: Option<(nn::Linear, nn::Linear)>,
+    q_bn: Option<nn::BatchNorm>,
 }
 
 impl Heads {
@@ -104,16 +106,34 @@ impl Heads {
                 nn::linear(p / "q_out", Q_HIDDEN, q, Default::default()),
             )
         });
-        Ok(Heads { aux, q })
+        Ok(Heads { aux, q, q_bn: None })
     }
 
-    /// (auxiliary class logits `[N, K]`, Q output `[N, q_dim]`) of `features` `[N, F]`.
-    pub(crate) fn apply(&self, features: &Tensor) -> (Option<Tensor>, Option<Tensor>) {
+    /// The same heads with batch norm on the Q head's hidden layer, under
+    /// `p / "q_bn"` (InfoGAN's MNIST network).
+    pub(crate) fn with_q_batch_norm(
+        p: &nn::Path,
+        feature_dim: i64,
+        cfg: &HeadsConfig,
+    ) -> Result<Self> {
+        let mut heads = Self::new(p, feature_dim, cfg)?;
+        if heads.q.is_some() {
+            heads.q_bn = Some(nn::batch_norm1d(p / "q_bn", Q_HIDDEN, Default::default()));
+        }
+        Ok(heads)
+    }
+
+    /// (auxiliary class logits `[N, K]`, Q output `[N, q_dim]`) of `features` `[N, F]`;
+    /// `train` switches the Q head's batch norm (if any) to batch statistics.
+    pub(crate) fn apply(&self, features: &Tensor, train: bool) -> (Option<Tensor>, Option<Tensor>) {
         let aux = self.aux.as_ref().map(|l| l.forward(features));
-        let q = self
-            .q
-            .as_ref()
-            .map(|(h, o)| o.forward(&leaky_relu(&h.forward(features), LEAKY_RELU_SLOPE)));
+        let q = self.q.as_ref().map(|(h, o)| {
+            let mut hidden = h.forward(features);
+            if let Some(bn) = &self.q_bn {
+                hidden = bn.forward_t(&hidden, train);
+            }
+            o.forward(&leaky_relu(&hidden, LEAKY_RELU_SLOPE))
+        });
         (aux, q)
     }
 }
@@ -149,11 +169,11 @@ mod tests {
             semi_supervised: None,
         };
         let heads = Heads::new(&vs.root(), 32, &cfg).unwrap();
-        let (aux, q) = heads.apply(&Tensor::randn([5, 32], (Kind::Float, Device::Cpu)));
+        let (aux, q) = heads.apply(&Tensor::randn([5, 32], (Kind::Float, Device::Cpu)), false);
         assert_eq!(aux.unwrap().size(), vec![5, 10]);
         assert_eq!(q.unwrap().size(), vec![5, 14]);
         let none = Heads::new(&(vs.root() / "n"), 32, &HeadsConfig::default()).unwrap();
-        let (aux, q) = none.apply(&Tensor::zeros([2, 32], (Kind::Float, Device::Cpu)));
+        let (aux, q) = none.apply(&Tensor::zeros([2, 32], (Kind::Float, Device::Cpu)), false);
         assert!(aux.is_none() && q.is_none());
     }
 

@@ -11,10 +11,12 @@
 //! - [`LinearGeneratorConfig`]: the affine 1-D generator `a·z + b`.
 //! - [`DcganConfig`]: DCGAN for 28×28, 32×32 and 64×64 images, initialised as the paper
 //!   says when each layer is built ([`conv_weight_init`], [`dcgan_batch_norm_config`]).
+//! - [`InfoGanConfig`]: InfoGAN's MNIST generator and discriminator (Q with batch norm).
 //! - [`AutoencoderConfig`]: the EBGAN autoencoder discriminator (energy = reconstruction
 //!   error) for vectors and 28×28, 32×32, 64×64 images.
 //! - [`HeadsConfig`]: AC-GAN auxiliary classifier, InfoGAN Q head, semi-supervised output.
-//! - Building blocks: [`MinibatchDiscrimination`], [`minibatch_std()`], [`VirtualBatchNorm`],
+//! - Building blocks: [`WeightNormLinear`] (with data-dependent initialisation),
+//!   [`ShiftBatchNorm`], [`PixelRange`] adapters, [`MinibatchDiscrimination`], [`minibatch_std()`], [`VirtualBatchNorm`],
 //!   [`LabelEmbedding`], [`Activation`], [`leaky_relu()`] (any slope, on ATen's kernel),
 //!   [`to_channels_last`] (NHWC layout for convolutional networks).
 //!
@@ -54,9 +56,11 @@ pub mod activation;
 pub mod autoencoder;
 pub mod conditional;
 pub mod dcgan;
+pub mod dense;
 pub mod error;
 pub mod footprint;
 pub mod heads;
+pub mod infogan_nets;
 pub mod leaky_relu;
 pub mod linear;
 pub mod memory_format;
@@ -64,9 +68,11 @@ pub mod minibatch;
 pub mod minibatch_std;
 pub mod mlp;
 pub mod output;
+pub mod pixel_range;
 pub mod spec;
 pub mod traits;
 pub mod vbn;
+pub mod weight_norm;
 
 pub use activation::Activation;
 pub use autoencoder::{AutoencoderConfig, AutoencoderDiscriminator};
@@ -75,9 +81,11 @@ pub use dcgan::{
     conv_weight_init, dcgan_batch_norm_config, norm_weight_init, DcganConfig, DcganDiscriminator,
     DcganGenerator, Norm, DCGAN_IMAGE_SIZES,
 };
+pub use dense::{Dense, ShiftBatchNorm, WeightNorm};
 pub use error::{ModelError, Result};
 pub use footprint::Footprint;
 pub use heads::{HeadsConfig, SemiSupervisedOutput};
+pub use infogan_nets::{InfoGanConfig, InfoGanDiscriminator, InfoGanGenerator};
 pub use leaky_relu::{f_leaky_relu, f_leaky_relu_, leaky_relu, leaky_relu_};
 pub use linear::{LinearGenerator, LinearGeneratorConfig};
 pub use memory_format::{channels_last, is_channels_last, to_channels_last};
@@ -85,5 +93,7 @@ pub use minibatch::{MinibatchDiscrimination, MinibatchDiscriminationConfig};
 pub use minibatch_std::minibatch_std;
 pub use mlp::{MlpConfig, MlpDiscriminator, MlpGenerator};
 pub use output::DiscOutput;
+pub use pixel_range::{PixelRange, ZeroOneDiscriminator, ZeroOneGenerator};
 pub use traits::{Discriminator, Generator};
 pub use vbn::VirtualBatchNorm;
+pub use weight_norm::WeightNormLinear;

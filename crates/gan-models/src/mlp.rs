@@ -1,11 +1,20 @@
 //! Fully connected generator and discriminator ([`MlpConfig`]).
 //!
-//! Layers are stored under the builder's path as `fc0`, `fc1`, …, `out` (plus `mbd` for
-//! minibatch discrimination and `label_emb` for conditional networks).
+//! Layers are stored under the builder's path as `fc0`, `fc1`, …, `out` (plus `bn0`, … for
+//! the generator's batch norm, `mbd` for minibatch discrimination and `label_emb` for
+//! conditional networks). Any of them may be weight-normalised ([`WeightNorm`]); the
+//! discriminator's weight-normalised layers get the data-dependent initialisation
+//! ([`Discriminator::initialize_from_data`]).
 //!
-//! Discriminator forward pass: `h = x` (flattened to `[N, input_dim]`); for each hidden
-//! layer `h = dropout(act(fc_k(h)))`; `features` = the last hidden activations (before
-//! dropout and before any minibatch features); then the head input is
+//! Generator forward pass: `h = z` (its first `uniform_latent_dims` columns mapped to
+//! `U(0, 1)` by the normal CDF Φ, when set); for each hidden layer
+//! `h = dropout(act(bn_k(fc_k(h))))` (`bn_k` only with `batch_norm`); `x = out_act(out(h))`.
+//!
+//! Discriminator forward pass: `h = x` (flattened to `[N, input_dim]`, plus Gaussian noise
+//! of std `input_noise` in training); for each hidden layer
+//! `h = dropout(act(fc_k(h)) + noise)` (std `hidden_noise`); `features` = the last hidden
+//! activations before their noise and dropout (the layer Salimans et al. match features
+//! on) and before any minibatch features; then the head input is
 //! `h → minibatch_discrimination(h)` (if configured) `→ minibatch_std(·)` (if configured),
 //! `score = output_activation(out(head))` squeezed to `[N]`. With `num_classes` set the
 //! projection term `⟨label_emb(y), features⟩` is added to the score.
@@ -15,6 +24,7 @@
 
 use crate::activation::Activation;
 use crate::conditional::{embed_with, projection, require_labels, LabelEmbedding};
+use crate::dense::{Dense, ShiftBatchNorm, WeightNorm};
 use crate::error::{ensure_positive, ModelError, Result};
 use crate::heads::{score_and_class_logits, Heads, HeadsConfig, SemiSupervisedOutput};
 use crate::minibatch::{
@@ -23,7 +33,7 @@ use crate::minibatch::{
 use crate::minibatch_std::minibatch_std;
 use crate::{DiscOutput, Discriminator, Generator};
 use serde::{Deserialize, Serialize};
-use tch::nn::{self, Module};
+use tch::nn::{self, Module, ModuleT};
 use tch::Tensor;
 
 fn default_output_activation() -> Activation {
@@ -108,6 +118,17 @@ pub struct MlpConfig {
     /// (discriminator only; Salimans et al. use 0.5).
     #[serde(default)]
     pub hidden_noise: f64,
+    /// Which linear layers are weight-normalised (default none).
+    #[serde(default)]
+    pub weight_norm: WeightNorm,
+    /// Batch norm (shift only, no scale) on each hidden pre-activation (generator only).
+    #[serde(default)]
+    pub batch_norm: bool,
+    /// Map the first this-many latent inputs from `N(0, 1)` to `U(0, 1)` by the normal CDF
+    /// (generator only; 0 = off): a generator trained on uniform noise, fed by the
+    /// trainer's normal draws.
+    #[serde(default)]
+    pub uniform_latent_dims: i64,
 }
 
 impl MlpConfig {
@@ -126,6 +147,9 @@ impl MlpConfig {
             heads: HeadsConfig::default(),
             input_noise: 0.0,
             hidden_noise: 0.0,
+            weight_norm: WeightNorm::None,
+            batch_norm: false,
+            uniform_latent_dims: 0,
         }
     }
 
@@ -149,6 +173,15 @@ impl MlpConfig {
             ensure_positive("num_classes", k)?;
         }
         self.heads.validate()?;
+        if !(0..=self.input_dim).contains(&self.uniform_latent_dims) {
+            return Err(ModelError::invalid(
+                "uniform_latent_dims",
+                format!(
+                    "must be in 0..={} (the input width), got {}",
+                    self.input_dim, self.uniform_latent_dims
+                ),
+            ));
+        }
         for (field, std) in [
             ("input_noise", self.input_noise),
             ("hidden_noise", self.hidden_noise),
@@ -192,15 +225,32 @@ impl MlpConfig {
                 "input / hidden noise is a discriminator option",
             ));
         }
+        if self.batch_norm && self.hidden.is_empty() {
+            return Err(ModelError::invalid(
+                "batch_norm",
+                "normalises hidden layers; this generator has none",
+            ));
+        }
         let label_emb = match self.num_classes {
             Some(k) => Some(LabelEmbedding::new(&(p / "label_emb"), k, k)?),
             None => None,
         };
         let first_in = self.input_dim + self.num_classes.unwrap_or(0);
-        let (layers, last) = hidden_layers(p, first_in, &self.hidden);
-        let out = nn::linear(p / "out", last, self.output_dim, Default::default());
+        let (layers, last) = hidden_layers(p, first_in, &self.hidden, self.weight_norm);
+        let norms = if self.batch_norm {
+            self.hidden
+                .iter()
+                .enumerate()
+                .map(|(k, &h)| ShiftBatchNorm::new(&(p / format!("bn{k}")), h))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let out = Dense::output(p, last, self.output_dim, self.weight_norm);
         Ok(MlpGenerator {
             layers,
+            norms,
+            uniform_latent_dims: self.uniform_latent_dims,
             out,
             label_emb,
             input_dim: self.input_dim,
@@ -225,7 +275,19 @@ impl MlpConfig {
                 ),
             ));
         }
-        let (layers, last) = hidden_layers(p, self.input_dim, &self.hidden);
+        if self.batch_norm {
+            return Err(ModelError::invalid(
+                "batch_norm",
+                "is a generator option for MLPs; remove it from the discriminator config",
+            ));
+        }
+        if self.uniform_latent_dims != 0 {
+            return Err(ModelError::invalid(
+                "uniform_latent_dims",
+                "is a generator option; remove it from the discriminator config",
+            ));
+        }
+        let (layers, last) = hidden_layers(p, self.input_dim, &self.hidden, self.weight_norm);
         let mbd = match &self.minibatch_discrimination {
             Some(cfg) => Some(MinibatchDiscrimination::new(&(p / "mbd"), last, cfg)?),
             None => None,
@@ -234,12 +296,7 @@ impl MlpConfig {
         if self.minibatch_std {
             head_in += 1;
         }
-        let out = nn::linear(
-            p / "out",
-            head_in,
-            self.heads.output_width(),
-            Default::default(),
-        );
+        let out = Dense::output(p, head_in, self.heads.output_width(), self.weight_norm);
         if self.hidden.is_empty()
             && (self.heads.aux_classes.is_some() || self.heads.q_dim.is_some())
         {
@@ -278,19 +335,33 @@ impl MlpConfig {
     }
 }
 
-fn hidden_layers(p: &nn::Path, input_dim: i64, hidden: &[i64]) -> (Vec<nn::Linear>, i64) {
+fn hidden_layers(
+    p: &nn::Path,
+    input_dim: i64,
+    hidden: &[i64],
+    weight_norm: WeightNorm,
+) -> (Vec<Dense>, i64) {
     let mut layers = Vec::with_capacity(hidden.len());
     let mut last = input_dim;
     for (k, &h) in hidden.iter().enumerate() {
-        layers.push(nn::linear(
-            p / format!("fc{k}"),
-            last,
-            h,
-            Default::default(),
-        ));
+        layers.push(Dense::hidden(p, k, last, h, weight_norm));
         last = h;
     }
     (layers, last)
+}
+
+/// `z` with its first `k` columns mapped to `U(0, 1)` by the standard normal CDF
+/// `Φ(z) = (1 + erf(z / √2)) / 2`, which is exactly uniform for `z ~ N(0, 1)`.
+fn uniform_prefix(z: &Tensor, k: i64) -> Tensor {
+    if k == 0 {
+        return z.shallow_clone();
+    }
+    let u = (z.narrow(1, 0, k) * std::f64::consts::FRAC_1_SQRT_2).erf() * 0.5 + 0.5;
+    if k == z.size()[1] {
+        u
+    } else {
+        Tensor::cat(&[u, z.narrow(1, k, z.size()[1] - k)], 1)
+    }
 }
 
 /// `h + N(0, std²)` in training, `h` otherwise.
@@ -322,8 +393,10 @@ fn flat(x: &Tensor) -> Tensor {
 /// An MLP generator built by [`MlpConfig::build_generator`].
 #[derive(Debug)]
 pub struct MlpGenerator {
-    layers: Vec<nn::Linear>,
-    out: nn::Linear,
+    layers: Vec<Dense>,
+    norms: Vec<ShiftBatchNorm>,
+    uniform_latent_dims: i64,
+    out: Dense,
     label_emb: Option<LabelEmbedding>,
     input_dim: i64,
     activation: Activation,
@@ -339,19 +412,20 @@ impl Generator for MlpGenerator {
     /// # Panics
     /// If the generator is conditional and `labels` is `None`.
     fn generate(&self, z: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
+        let z = uniform_prefix(z, self.uniform_latent_dims);
         let mut h = match &self.label_emb {
             Some(emb) => {
                 let y = require_labels(labels, "MlpGenerator");
-                Tensor::cat(&[z.shallow_clone(), emb.embed(y)], 1)
+                Tensor::cat(&[z, emb.embed(y)], 1)
             }
-            None => z.shallow_clone(),
+            None => z,
         };
-        for layer in &self.layers {
-            h = maybe_dropout(
-                self.activation.apply(&layer.forward(&h)),
-                self.dropout,
-                train,
-            );
+        for (k, layer) in self.layers.iter().enumerate() {
+            let mut pre = layer.forward(&h);
+            if let Some(bn) = self.norms.get(k) {
+                pre = bn.forward_t(&pre, train);
+            }
+            h = maybe_dropout(self.activation.apply(&pre), self.dropout, train);
         }
         self.output_activation.apply(&self.out.forward(&h))
     }
@@ -360,9 +434,9 @@ impl Generator for MlpGenerator {
 /// An MLP discriminator built by [`MlpConfig::build_discriminator`].
 #[derive(Debug)]
 pub struct MlpDiscriminator {
-    layers: Vec<nn::Linear>,
+    layers: Vec<Dense>,
     mbd: Option<MinibatchDiscrimination>,
-    out: nn::Linear,
+    out: Dense,
     label_emb: Option<LabelEmbedding>,
     input_dim: i64,
     activation: Activation,
@@ -377,7 +451,12 @@ pub struct MlpDiscriminator {
     var_path: String,
 }
 
-fn linear_params(l: &nn::Linear) -> [Tensor; 2] {
+/// # Panics
+/// On a weight-normalised layer (the functional forward covers plain layers only).
+fn linear_params(l: &Dense) -> [Tensor; 2] {
+    let l = l
+        .as_plain()
+        .expect("forward_with / parameters need plain (not weight-normalised) layers");
     let b = l.bs.as_ref().expect("MLP layers are built with a bias");
     [l.ws.shallow_clone(), b.shallow_clone()]
 }
@@ -388,10 +467,22 @@ impl MlpDiscriminator {
         self.input_dim
     }
 
+    /// Whether every linear layer is plain, so that [`Self::parameters`] and
+    /// [`Self::forward_with`] apply (not with weight normalisation).
+    pub fn has_functional_form(&self) -> bool {
+        self.layers
+            .iter()
+            .chain([&self.out])
+            .all(|l| !l.is_normalized())
+    }
+
     /// The trainable parameters, in the fixed order expected by [`Self::forward_with`]:
     /// `fc0.weight, fc0.bias, …, fc{k-1}.weight, fc{k-1}.bias`, then `mbd.T` if minibatch
     /// discrimination is configured, then `out.weight, out.bias`, then `label_emb.weight`
     /// if conditional. The tensors share storage with the stored variables.
+    ///
+    /// # Panics
+    /// Unless [`Self::has_functional_form`].
     pub fn parameters(&self) -> Vec<Tensor> {
         let mut ps = Vec::new();
         for l in &self.layers {
@@ -466,13 +557,9 @@ impl MlpDiscriminator {
         let mut features = None;
         for _ in 0..self.layers.len() {
             let (w, b) = (next(), next());
-            let a = add_noise(
-                self.activation.apply(&h.linear(w, Some(b))),
-                self.hidden_noise,
-                train,
-            );
+            let a = self.activation.apply(&h.linear(w, Some(b)));
             features = Some(a.shallow_clone());
-            h = maybe_dropout(a, self.dropout, train);
+            h = maybe_dropout(add_noise(a, self.hidden_noise, train), self.dropout, train);
         }
         if self.mbd.is_some() {
             h = minibatch_discrimination(&h, next());
@@ -512,13 +599,9 @@ impl Discriminator for MlpDiscriminator {
         let mut h = add_noise(flat(x), self.input_noise, train);
         let mut features = None;
         for layer in &self.layers {
-            let a = add_noise(
-                self.activation.apply(&layer.forward(&h)),
-                self.hidden_noise,
-                train,
-            );
+            let a = self.activation.apply(&layer.forward(&h));
             features = Some(a.shallow_clone());
-            h = maybe_dropout(a, self.dropout, train);
+            h = maybe_dropout(add_noise(a, self.hidden_noise, train), self.dropout, train);
         }
         if let Some(m) = &self.mbd {
             h = m.forward(&h);
@@ -541,7 +624,7 @@ impl Discriminator for MlpDiscriminator {
             None => base,
         };
         let (aux_logits, q) = match &features {
-            Some(f) => self.heads.apply(f),
+            Some(f) => self.heads.apply(f, train),
             None => (None, None),
         };
         DiscOutput {
@@ -552,8 +635,37 @@ impl Discriminator for MlpDiscriminator {
         }
     }
 
+    /// Initialises the weight-normalised layers in one training-mode pass over `x`
+    /// (input and hidden noise on, as in `improved-gan`): each layer is standardised on
+    /// the batch in turn, and the next one sees its new output.
+    fn initialize_from_data(&self, x: &Tensor) -> bool {
+        if self
+            .layers
+            .iter()
+            .chain([&self.out])
+            .all(|l| !l.is_normalized())
+        {
+            return false;
+        }
+        tch::no_grad(|| {
+            let mut h = add_noise(flat(x), self.input_noise, true);
+            for layer in &self.layers {
+                let a = self.activation.apply(&layer.initialize_from(&h));
+                h = add_noise(a, self.hidden_noise, true);
+            }
+            if let Some(m) = &self.mbd {
+                h = m.forward(&h);
+            }
+            if self.minibatch_std {
+                h = minibatch_std(&h);
+            }
+            let _ = self.out.initialize_from(&h);
+        });
+        true
+    }
+
     fn as_mlp(&self) -> Option<&MlpDiscriminator> {
-        Some(self)
+        self.has_functional_form().then_some(self)
     }
 }
 

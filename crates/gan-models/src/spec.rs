@@ -11,8 +11,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dcgan::{DcganConfig, Norm};
+use crate::dense::WeightNorm;
 use crate::error::{ModelError, Result};
 use crate::heads::HeadsConfig;
+use crate::infogan_nets::InfoGanConfig;
 use crate::minibatch::MinibatchDiscriminationConfig;
 use crate::{Activation, MlpConfig};
 
@@ -46,6 +48,24 @@ pub const DEFAULT_DCGAN_LATENT_DIM: i64 = 100;
 pub const DEFAULT_DCGAN_WIDTH: i64 = 64;
 /// Virtual-batch-norm reference batch size by default.
 pub const DEFAULT_VBN_REFERENCE_SIZE: i64 = 64;
+/// Real samples in the batch the data-dependent initialisation of a weight-normalised
+/// discriminator sees (`improved-gan` uses 500).
+pub const DEFAULT_DATA_INIT_SAMPLES: i64 = 500;
+/// The largest data-dependent initialisation batch.
+pub const MAX_DATA_INIT_SAMPLES: i64 = 65_536;
+
+/// The distribution of the generator's noise input `z` (serde: `normal | uniform`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LatentDistribution {
+    /// `N(0, 1)` per entry.
+    #[default]
+    Normal,
+    /// `U(0, 1)` per entry (Salimans et al.'s MNIST generator), made inside the generator
+    /// as `Φ(z)` of the trainer's normal draw, so truncation, traversals and latent files
+    /// work unchanged. InfoGAN codes stay as they are.
+    Uniform,
+}
 
 /// `value` within `1..=MAX_LAYER_WIDTH`, else an error naming `field`.
 pub fn ensure_layer_width(field: &'static str, value: i64) -> Result<()> {
@@ -72,9 +92,19 @@ pub struct MlpGeneratorSpec {
     /// Activation after each hidden layer (default `relu`).
     #[serde(default = "relu")]
     pub activation: Activation,
-    /// Output activation: `none` for toy data, `tanh` for images in [−1, 1].
+    /// Output activation: `none` for toy data, `tanh` for images in [−1, 1], `sigmoid`
+    /// for images in [0, 1] (`data.dataset.pixel_range = "zero_one"`).
     #[serde(default = "none")]
     pub output_activation: Activation,
+    /// Batch norm (learned shift, no scale) on every hidden pre-activation.
+    #[serde(default)]
+    pub batch_norm: bool,
+    /// Weight-normalised layers: `none` (default), `output` or `all`.
+    #[serde(default)]
+    pub weight_norm: WeightNorm,
+    /// The noise distribution: `normal` (default) or `uniform` on [0, 1].
+    #[serde(default)]
+    pub latent_distribution: LatentDistribution,
 }
 
 impl MlpGeneratorSpec {
@@ -87,10 +117,17 @@ impl MlpGeneratorSpec {
     /// The model config for `data_dim`-wide samples; `num_classes` for a label-
     /// conditioned generator, `code_dim` extra latent inputs (InfoGAN's codes).
     pub fn config(&self, data_dim: i64, num_classes: Option<i64>, code_dim: i64) -> MlpConfig {
+        let uniform_latent_dims = match self.latent_distribution {
+            LatentDistribution::Normal => 0,
+            LatentDistribution::Uniform => self.latent_dim,
+        };
         MlpConfig {
             activation: self.activation,
             output_activation: self.output_activation,
             num_classes,
+            batch_norm: self.batch_norm,
+            weight_norm: self.weight_norm,
+            uniform_latent_dims,
             ..MlpConfig::new(self.latent_dim + code_dim, self.hidden.clone(), data_dim)
         }
     }
@@ -121,12 +158,42 @@ pub struct MlpDiscriminatorSpec {
     /// Std of Gaussian noise added after each hidden layer in training (0 = off).
     #[serde(default)]
     pub hidden_noise: f64,
+    /// Weight-normalised layers (`none`, `output` or `all`), initialised from a batch of
+    /// real data before the first step.
+    #[serde(default)]
+    pub weight_norm: WeightNorm,
+    /// Size of that initialisation batch (default [`DEFAULT_DATA_INIT_SAMPLES`]; only with
+    /// weight normalisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_init_samples: Option<i64>,
 }
 
 impl MlpDiscriminatorSpec {
     /// Field ranges (before any data is known).
     pub fn validate(&self) -> Result<()> {
+        if let Some(n) = self.data_init_samples {
+            if self.weight_norm == WeightNorm::None {
+                return Err(ModelError::invalid(
+                    "data_init_samples",
+                    "applies only with weight_norm = \"all\" or \"output\"",
+                ));
+            }
+            ensure_at_most("data_init_samples", n, MAX_DATA_INIT_SAMPLES)?;
+            if n < 2 {
+                return Err(ModelError::invalid(
+                    "data_init_samples",
+                    format!("needs at least 2 samples for a variance, got {n}"),
+                ));
+            }
+        }
         self.config(1, None, HeadsConfig::default()).validate()
+    }
+
+    /// Real samples for the data-dependent initialisation, when D has weight-normalised
+    /// layers (`None` otherwise).
+    pub fn data_init_samples(&self) -> Option<i64> {
+        (self.weight_norm != WeightNorm::None)
+            .then(|| self.data_init_samples.unwrap_or(DEFAULT_DATA_INIT_SAMPLES))
     }
 
     /// The model config for `data_dim`-wide samples; `num_classes` for a projection
@@ -141,6 +208,7 @@ impl MlpDiscriminatorSpec {
             heads,
             input_noise: self.input_noise,
             hidden_noise: self.hidden_noise,
+            weight_norm: self.weight_norm,
             ..MlpConfig::new(data_dim, self.hidden.clone(), 1)
         }
     }
@@ -251,6 +319,49 @@ impl DcganDiscriminatorSpec {
     }
 }
 
+/// Noise width of InfoGAN's MNIST generator by default (the paper: 62, plus 12 code values).
+pub const DEFAULT_INFOGAN_LATENT_DIM: i64 = 62;
+
+/// InfoGAN's MNIST generator (Chen et al. 2016) for 28×28 images.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InfoGanGeneratorSpec {
+    /// Width of the noise `z` (default [`DEFAULT_INFOGAN_LATENT_DIM`] = 62); the codes are
+    /// added on top.
+    #[serde(default = "default_infogan_latent")]
+    pub latent_dim: i64,
+}
+
+impl InfoGanGeneratorSpec {
+    /// Field ranges (before any data is known).
+    pub fn validate(&self) -> Result<()> {
+        self.config(1, 0).validate()
+    }
+
+    /// The model config for `channels`-channel images with `code_dim` code inputs.
+    pub fn config(&self, channels: i64, code_dim: i64) -> InfoGanConfig {
+        InfoGanConfig::new(channels, self.latent_dim + code_dim)
+    }
+}
+
+/// InfoGAN's MNIST discriminator (and Q body) for 28×28 images; it has no settings.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct InfoGanDiscriminatorSpec {}
+
+impl InfoGanDiscriminatorSpec {
+    /// The model config for `channels`-channel images with the variant's `heads`.
+    pub fn config(&self, channels: i64, heads: HeadsConfig) -> InfoGanConfig {
+        InfoGanConfig {
+            heads,
+            ..InfoGanConfig::new(channels, 1)
+        }
+    }
+}
+
+fn default_infogan_latent() -> i64 {
+    DEFAULT_INFOGAN_LATENT_DIM
+}
 fn default_mlp_latent() -> i64 {
     DEFAULT_MLP_LATENT_DIM
 }

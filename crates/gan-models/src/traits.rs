@@ -20,6 +20,14 @@ pub trait Discriminator: Send {
     /// used by conditional discriminators and ignored by unconditional ones.
     fn discriminate(&self, x: &Tensor, labels: Option<&Tensor>, train: bool) -> DiscOutput;
 
+    /// Data-dependent initialisation from a batch of real samples `x` (weight-normalised
+    /// layers: Salimans & Kingma 2016), called once before a fresh run's first step.
+    /// Returns whether anything was initialised; networks without such layers do nothing.
+    fn initialize_from_data(&self, x: &Tensor) -> bool {
+        let _ = x;
+        false
+    }
+
     /// This discriminator as an [`MlpDiscriminator`], when it is one: the unrolled GAN
     /// needs its functional forward ([`MlpDiscriminator::forward_with`]).
     fn as_mlp(&self) -> Option<&MlpDiscriminator> {

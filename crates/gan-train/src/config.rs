@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use gan_core::AdversarialLoss;
 use gan_data::{DatasetName, ToyConfig};
 use gan_models::spec::{
-    DcganDiscriminatorSpec, DcganGeneratorSpec, MlpDiscriminatorSpec, MlpGeneratorSpec,
+    DcganDiscriminatorSpec, DcganGeneratorSpec, InfoGanDiscriminatorSpec, InfoGanGeneratorSpec,
+    MlpDiscriminatorSpec, MlpGeneratorSpec,
 };
-use gan_models::AutoencoderConfig;
+use gan_models::{Activation, AutoencoderConfig, PixelRange, WeightNorm};
 
 use crate::error::{Result, TrainError};
 use crate::optim::OptimizerConfig;
@@ -80,6 +81,12 @@ pub struct DatasetSpec {
     /// Keep only these classes (labels keep their original values); default: all.
     #[serde(default)]
     pub classes: Option<Vec<i64>>,
+    /// The pixel range the networks train in: `minus_one_one` (default; tanh generators)
+    /// or `zero_one` (a sigmoid MLP generator and a discriminator that sees `[0, 1]`
+    /// pixels, as in Salimans et al.'s MNIST GAN). Everything outside the networks (grids,
+    /// FID, evaluation) keeps `[−1, 1]` (`gan_models::pixel_range`).
+    #[serde(default)]
+    pub pixel_range: PixelRange,
 }
 
 /// The generator network: a kind, and (for the learned ones) gan-models' spec of it,
@@ -93,6 +100,8 @@ pub enum GeneratorSpec {
     Mlp(MlpGeneratorSpec),
     /// DCGAN generator (Radford et al.) for the dataset's image shape (28, 32 or 64 px).
     Dcgan(DcganGeneratorSpec),
+    /// InfoGAN's MNIST generator (Chen et al. 2016) for 28×28 images.
+    Infogan(InfoGanGeneratorSpec),
 }
 
 /// The discriminator network: a kind and gan-models' spec of it.
@@ -106,6 +115,8 @@ pub enum DiscriminatorSpec {
     Autoencoder(AutoencoderConfig),
     /// DCGAN discriminator for the dataset's image shape (28, 32 or 64 px).
     Dcgan(DcganDiscriminatorSpec),
+    /// InfoGAN's MNIST discriminator with Q sharing its body, for 28×28 images.
+    Infogan(InfoGanDiscriminatorSpec),
 }
 
 impl GeneratorSpec {
@@ -115,6 +126,7 @@ impl GeneratorSpec {
             GeneratorSpec::Linear => Ok(()),
             GeneratorSpec::Mlp(spec) => spec.validate(),
             GeneratorSpec::Dcgan(spec) => spec.validate(),
+            GeneratorSpec::Infogan(spec) => spec.validate(),
         }
         .map_err(|e| model_error("generator", e))
     }
@@ -127,6 +139,7 @@ impl DiscriminatorSpec {
             DiscriminatorSpec::Mlp(spec) => spec.validate(),
             DiscriminatorSpec::Autoencoder(spec) => spec.validate(),
             DiscriminatorSpec::Dcgan(spec) => spec.validate(),
+            DiscriminatorSpec::Infogan(_) => Ok(()),
         }
         .map_err(|e| model_error("discriminator", e))
     }
@@ -478,7 +491,39 @@ impl ExperimentConfig {
         self.generator.validate()?;
         self.discriminator.validate()?;
         self.validate_variant()?;
+        self.validate_pixel_range()?;
         self.log.validate(self.data.dataset.is_some())
+    }
+
+    /// The generator's output range must be the pixel range the networks train in.
+    fn validate_pixel_range(&self) -> Result<()> {
+        let Some(ds) = &self.data.dataset else {
+            return Ok(());
+        };
+        let sigmoid_mlp = matches!(
+            &self.generator,
+            GeneratorSpec::Mlp(g) if g.output_activation == Activation::Sigmoid
+        );
+        match ds.pixel_range {
+            PixelRange::ZeroOne if !sigmoid_mlp => Err(TrainError::config(
+                "data.dataset.pixel_range",
+                "\"zero_one\" needs a generator whose output lies in [0, 1]: kind = \"mlp\" \
+                 with output_activation = \"sigmoid\"",
+            )),
+            PixelRange::ZeroOne if self.train.schedule == Schedule::Unrolled => {
+                Err(TrainError::config(
+                    "data.dataset.pixel_range",
+                    "\"zero_one\" is not supported with train.schedule = \"unrolled\" (its \
+                     look-ahead copy of D sees the raw pixels)",
+                ))
+            }
+            PixelRange::MinusOneOne if sigmoid_mlp => Err(TrainError::config(
+                "generator.output_activation",
+                "\"sigmoid\" reaches only [0, 1] of images in [−1, 1]; set \
+                 data.dataset.pixel_range = \"zero_one\" (or use \"tanh\")",
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -610,6 +655,15 @@ impl ExperimentConfig {
                     return Err(TrainError::config(
                         key,
                         "is not supported with train.schedule = \"unrolled\": the look-ahead updates of D would leave it out; use \"alternating\" or \"simultaneous\"",
+                    ));
+                }
+            }
+            if let DiscriminatorSpec::Mlp(d) = &self.discriminator {
+                if d.weight_norm != WeightNorm::None {
+                    return Err(TrainError::config(
+                        "discriminator.weight_norm",
+                        "is not supported with train.schedule = \"unrolled\" (its look-ahead \
+                         copy of D has plain layers only)",
                     ));
                 }
             }
@@ -797,6 +851,8 @@ mod tests {
                 minibatch_std: false,
                 input_noise: 0.0,
                 hidden_noise: 0.0,
+                weight_norm: WeightNorm::None,
+                data_init_samples: None,
             })
         );
     }

@@ -6,7 +6,8 @@ use tch::{nn::VarStore, Device, Tensor};
 
 use gan_data::{Source, ToySource};
 use gan_models::{
-    to_channels_last, Discriminator, Footprint, Generator, LinearGeneratorConfig, DCGAN_IMAGE_SIZES,
+    to_channels_last, Discriminator, Footprint, Generator, LinearGeneratorConfig, PixelRange,
+    ZeroOneDiscriminator, ZeroOneGenerator, DCGAN_IMAGE_SIZES,
 };
 
 use crate::config::{model_error, DatasetSpec, DiscriminatorSpec, ExperimentConfig, GeneratorSpec};
@@ -213,6 +214,11 @@ pub fn training_footprint(
             spec.config(c, size, classes, config.variant.code_dim())
                 .generator_footprint()
         }
+        GeneratorSpec::Infogan(spec) => {
+            let (c, _) = infogan_image(&shape.sample_shape, "generator.kind")?;
+            spec.config(c, config.variant.code_dim())
+                .generator_footprint()
+        }
         GeneratorSpec::Linear => Footprint::default(),
     };
     let heads = member.heads(shape.num_classes)?;
@@ -222,6 +228,10 @@ pub fn training_footprint(
             let (c, size) = image("discriminator.kind")?;
             spec.config(c, size, classes, heads)
                 .discriminator_footprint()
+        }
+        DiscriminatorSpec::Infogan(spec) => {
+            let (c, _) = infogan_image(&shape.sample_shape, "discriminator.kind")?;
+            spec.config(c, heads).discriminator_footprint()
         }
         DiscriminatorSpec::Autoencoder(_) => Footprint::default(),
     };
@@ -291,12 +301,30 @@ pub fn build_generator(
                     .build_generator(&root)?,
             )
         }
+        GeneratorSpec::Infogan(spec) => {
+            let (channels, _) = infogan_image(sample_shape, "generator.kind")?;
+            if gen_classes.is_some() {
+                return Err(TrainError::config(
+                    "generator.kind",
+                    format!(
+                        "\"infogan\" networks take no labels; variant \"{}\" conditions on them \
+                         (use kind = \"dcgan\" or \"mlp\")",
+                        config.variant.name()
+                    ),
+                ));
+            }
+            Box::new(spec.config(channels, code_dim).build_generator(&root)?)
+        }
     };
     if config.train.channels_last {
         // After initialisation (which draws in the plain layout, so a seed gives the same
         // weights either way) and before the optimizers allocate their moments.
         to_channels_last(&gen_vs);
     }
+    let generator = match pixel_range(config) {
+        PixelRange::MinusOneOne => generator,
+        PixelRange::ZeroOne => Box::new(ZeroOneGenerator(generator)),
+    };
     Ok((gen_vs, generator))
 }
 
@@ -336,11 +364,66 @@ pub fn build_discriminator(
             spec.build(&root, sample_shape)
                 .map_err(|e| model_error("discriminator", e))?,
         ),
+        DiscriminatorSpec::Infogan(spec) => {
+            let (channels, _) = infogan_image(sample_shape, "discriminator.kind")?;
+            if disc_classes.is_some() {
+                return Err(TrainError::config(
+                    "discriminator.kind",
+                    "\"infogan\" networks take no labels; the conditional GAN's D needs them \
+                     (use kind = \"dcgan\" or \"mlp\")",
+                ));
+            }
+            Box::new(spec.config(channels, heads).build_discriminator(&root)?)
+        }
     };
     if config.train.channels_last {
         to_channels_last(&disc_vs);
     }
+    let discriminator = match pixel_range(config) {
+        PixelRange::MinusOneOne => discriminator,
+        PixelRange::ZeroOne => Box::new(ZeroOneDiscriminator(discriminator)),
+    };
     Ok((disc_vs, discriminator))
+}
+
+/// The pixel range the networks of `config` train in (toy data: the default, unused).
+fn pixel_range(config: &ExperimentConfig) -> PixelRange {
+    config
+        .data
+        .dataset
+        .as_ref()
+        .map_or(PixelRange::default(), |d| d.pixel_range)
+}
+
+/// The data-dependent initialisation of a fresh run's discriminator (weight-normalised
+/// layers): draws the configured number of real samples from `parts.source` (which
+/// advances its cursor, deterministically, in batches of `train.batch_size`) and
+/// standardises D's layers on them.
+/// Returns the number of samples used, or `None` when D has no such layers. A resumed
+/// run skips it: its weights come from the checkpoint.
+pub fn initialize_from_data(
+    config: &ExperimentConfig,
+    parts: &mut Parts,
+    device: Device,
+) -> Result<Option<i64>> {
+    let DiscriminatorSpec::Mlp(spec) = &config.discriminator else {
+        return Ok(None);
+    };
+    let Some(n) = spec.data_init_samples() else {
+        return Ok(None);
+    };
+    // In training-sized batches, so a dataset smaller than `n` still serves (the
+    // batches then wrap around its epochs, as training does).
+    let bs = config.train.batch_size.min(n);
+    let mut chunks = Vec::new();
+    let mut drawn = 0;
+    while drawn < n {
+        let x = parts.source.next_batch(bs)?.x;
+        drawn += x.size()[0];
+        chunks.push(x);
+    }
+    let x = Tensor::cat(&chunks, 0).narrow(0, 0, n).to_device(device);
+    Ok(parts.discriminator.initialize_from_data(&x).then_some(n))
 }
 
 /// An MLP generator whose flat output is reshaped to the data's sample shape (images).
@@ -358,6 +441,20 @@ impl Generator for Reshaped {
         let mut shape = vec![-1];
         shape.extend_from_slice(&self.sample_shape);
         self.inner.generate(z, labels, train).reshape(shape)
+    }
+}
+
+/// `(channels, 28)` of 28×28 images, the only size InfoGAN's MNIST networks take.
+fn infogan_image(sample_shape: &[i64], key: &str) -> Result<(i64, i64)> {
+    match sample_shape {
+        [c, 28, 28] => Ok((*c, 28)),
+        _ => Err(TrainError::config(
+            key,
+            format!(
+                "\"infogan\" networks are built for 28×28 images (MNIST, Fashion-MNIST), got \
+                 samples of shape {sample_shape:?}"
+            ),
+        )),
     }
 }
 

@@ -296,6 +296,114 @@ fn semi_supervised_gan_learns_from_few_labels_and_resumes_exactly() {
     }
 }
 
+/// Salimans et al.'s MNIST recipe in miniature: a weight-normalised D (data-dependent
+/// initialisation, Gaussian noise, ReLU) and a batch-normed softplus G with a sigmoid
+/// output on `[0, 1]` pixels and uniform noise.
+const SALIMANS_NETS: &str = r#"
+        [generator]
+        kind = "mlp"
+        latent_dim = 16
+        hidden = [64, 64]
+        activation = "softplus"
+        output_activation = "sigmoid"
+        batch_norm = true
+        weight_norm = "output"
+        latent_distribution = "uniform"
+        [discriminator]
+        kind = "mlp"
+        hidden = [64, 32]
+        activation = "relu"
+        input_noise = 0.3
+        hidden_noise = 0.5
+        weight_norm = "all"
+        data_init_samples = 100
+"#;
+
+#[test]
+fn salimans_recipe_initialises_from_data_learns_and_resumes_exactly() {
+    let _rng = torch_lock();
+    let data = tempfile::TempDir::new().unwrap();
+    write_mnist_fixture(data.path(), 200);
+    let variant = "kind = \"semi_supervised\"\nlabels = 20\nunsupervised_weight = 0.5";
+    let extra = [
+        "train.steps=60",
+        "train.feature_matching=true",
+        "data.dataset.pixel_range=zero_one",
+    ];
+    let cfg = config_with(data.path(), variant, SALIMANS_NETS, &extra);
+
+    // The data-dependent initialisation ran: D's first layer is standardised on real
+    // data, so its scales moved away from 1 and its pre-activations on (noisy) real
+    // images are centred with unit spread.
+    let fresh = Trainer::new(cfg.clone(), Device::Cpu).unwrap();
+    let vars = fresh.discriminator_vars().variables();
+    let g0 = &vars["disc.fc0.weight_g"];
+    assert!((g0 - 1.0).abs().min().double_value(&[]) > 1e-3, "{g0:?}");
+    // Hidden scales stay where the initialisation put them; the output scale trains.
+    assert!(!g0.requires_grad());
+    assert!(vars["disc.out.weight_g"].requires_grad());
+    // G's output, seen from outside, is an image in [−1, 1] made from a sigmoid.
+    let sample = fresh.sample(16).unwrap();
+    assert!(sample.min().double_value(&[]) >= -1.0 && sample.max().double_value(&[]) <= 1.0);
+
+    let run = tempfile::TempDir::new().unwrap();
+    let t = train(cfg.clone(), &mut []);
+    let test = gan_data::load(
+        gan_data::DatasetName::Mnist,
+        data.path(),
+        gan_data::Split::Test,
+    )
+    .unwrap();
+    let error = variant_eval::test_classification_error(&t, &test).unwrap();
+    assert!(error < 0.05, "test error {error}");
+
+    // Resume from step 30: bit-identical, fixed scales and batch-norm buffers included.
+    let mut half = Trainer::new(cfg, Device::Cpu).unwrap();
+    half.set_total_steps(30).unwrap();
+    let ck = run.path().join("half.safetensors");
+    half.run(&mut [], &AtomicBool::new(false)).unwrap();
+    half.save_checkpoint(&ck, serde_json::Value::Null).unwrap();
+    let mut resumed = Trainer::resume(&ck, Device::Cpu).unwrap();
+    resumed.set_total_steps(60).unwrap();
+    resumed.run(&mut [], &AtomicBool::new(false)).unwrap();
+    for (full, again) in [
+        (t.discriminator_vars(), resumed.discriminator_vars()),
+        (t.generator_vars(), resumed.generator_vars()),
+    ] {
+        let b = again.variables();
+        for (name, a) in full.variables() {
+            assert!(a.equal(&b[&name]), "{name} differs after resume");
+        }
+    }
+}
+
+#[test]
+fn pixel_range_and_weight_norm_misuse_is_refused_by_key() {
+    let data = tempfile::TempDir::new().unwrap();
+    write_mnist_fixture(data.path(), 20);
+    let variant = "kind = \"semi_supervised\"\nlabels = 20";
+    let text = |extra: &[&str]| {
+        let base = config(data.path(), variant, &[]).to_toml();
+        let o: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        ExperimentConfig::from_toml_str(&base, &o)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    // A tanh generator cannot train in [0, 1].
+    let e = text(&["data.dataset.pixel_range=zero_one"]);
+    assert!(e.contains("data.dataset.pixel_range"), "{e}");
+    // A sigmoid generator on [−1, 1] images reaches only half the range.
+    let e = text(&["generator.output_activation=sigmoid"]);
+    assert!(e.contains("generator.output_activation"), "{e}");
+    // The data-initialisation batch needs weight normalisation to apply to.
+    let e = text(&["discriminator.data_init_samples=100"]);
+    assert!(e.contains("discriminator.data_init_samples"), "{e}");
+    // Generator-only settings on the discriminator are named.
+    let e = text(&["discriminator.batch_norm=true"]);
+    assert!(e.contains("batch_norm"), "{e}");
+}
+
 #[test]
 fn semi_supervised_baseline_trains_only_the_classifier() {
     let _rng = torch_lock();
@@ -469,6 +577,9 @@ fn shipped_family_configs_build_and_step() {
         ("ebgan-fashion-mnist", "ebgan"),
         ("ssgan-fashion-mnist", "semi_supervised"),
         ("ssgan-mnist", "semi_supervised"),
+        ("infogan-mnist", "infogan"),
+        ("acgan-mnist", "acgan"),
+        ("cgan-mnist", "conditional"),
         ("ebgan-ring", "ebgan"),
     ] {
         let path = dir.join(format!("{name}.toml"));

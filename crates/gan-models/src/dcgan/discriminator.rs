@@ -151,7 +151,7 @@ impl Discriminator for DcganDiscriminator {
             }
             None => base,
         };
-        let (aux_logits, q) = self.heads.apply(&features);
+        let (aux_logits, q) = self.heads.apply(&features, train);
         DiscOutput {
             score,
             features: Some(features),

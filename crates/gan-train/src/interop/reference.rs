@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use gan_models::{Activation, HeadsConfig, Norm, DCGAN_IMAGE_SIZES};
+use gan_models::spec::LatentDistribution;
+use gan_models::{Activation, HeadsConfig, Norm, PixelRange, WeightNorm, DCGAN_IMAGE_SIZES};
 
 use super::error::InteropError;
 use super::layout::Layout;
@@ -92,6 +93,18 @@ pub enum Reference {
     },
 }
 
+/// The reference modules work on `[−1, 1]` pixels, as the rest of gan-rs does outside
+/// the networks.
+fn refuse_zero_one_pixels(config: &ExperimentConfig) -> Result<()> {
+    match &config.data.dataset {
+        Some(d) if d.pixel_range == PixelRange::ZeroOne => Err(unsupported(
+            "data.dataset.pixel_range",
+            "is \"zero_one\"; the reference modules take images in [−1, 1]",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn unsupported(key: &str, reason: impl Into<String>) -> crate::TrainError {
     InteropError::Unsupported {
         key: key.into(),
@@ -121,11 +134,29 @@ impl Reference {
                 ),
             ));
         }
+        refuse_zero_one_pixels(config)?;
         let data_dim: i64 = shape.sample_shape.iter().product();
         let code_dim = config.variant.code_dim();
         Ok(match &config.generator {
             GeneratorSpec::Linear => Reference::AffineGenerator { dim: data_dim },
             GeneratorSpec::Mlp(spec) => {
+                let refused = [
+                    (spec.batch_norm, "generator.batch_norm"),
+                    (
+                        spec.weight_norm != WeightNorm::None,
+                        "generator.weight_norm",
+                    ),
+                    (
+                        spec.latent_distribution != LatentDistribution::Normal,
+                        "generator.latent_distribution",
+                    ),
+                ];
+                if let Some((_, key)) = refused.iter().find(|(on, _)| *on) {
+                    return Err(unsupported(
+                        key,
+                        "is set, and the reference MLP generator has no such feature",
+                    ));
+                }
                 let mut sizes = vec![spec.latent_dim + code_dim];
                 sizes.extend(&spec.hidden);
                 sizes.push(data_dim);
@@ -134,6 +165,12 @@ impl Reference {
                     activation: spec.activation,
                     output_activation: spec.output_activation,
                 }
+            }
+            GeneratorSpec::Infogan(_) => {
+                return Err(unsupported(
+                    "generator.kind",
+                    "\"infogan\" (InfoGAN's MNIST network) has no reference module",
+                ))
             }
             GeneratorSpec::Dcgan(spec) => {
                 if spec.norm != Norm::Batch {
@@ -180,6 +217,7 @@ impl Reference {
                 ),
             ));
         }
+        refuse_zero_one_pixels(config)?;
         let data_dim: i64 = shape.sample_shape.iter().product();
         match &config.discriminator {
             DiscriminatorSpec::Mlp(spec) => {
@@ -191,6 +229,10 @@ impl Reference {
                     (spec.minibatch_std, "discriminator.minibatch_std"),
                     (spec.input_noise > 0.0, "discriminator.input_noise"),
                     (spec.hidden_noise > 0.0, "discriminator.hidden_noise"),
+                    (
+                        spec.weight_norm != WeightNorm::None,
+                        "discriminator.weight_norm",
+                    ),
                 ];
                 if let Some((_, key)) = refused.iter().find(|(on, _)| *on) {
                     return Err(unsupported(
@@ -241,6 +283,10 @@ impl Reference {
             DiscriminatorSpec::Autoencoder(_) => Err(unsupported(
                 "discriminator.kind",
                 "\"autoencoder\" (EBGAN's energy discriminator) has no reference module",
+            )),
+            DiscriminatorSpec::Infogan(_) => Err(unsupported(
+                "discriminator.kind",
+                "\"infogan\" (InfoGAN's MNIST network) has no reference module",
             )),
         }
     }

@@ -71,7 +71,7 @@ use crate::checkpoint;
 use crate::conditioning::{Conditioning, GenInput};
 use crate::config::{ExperimentConfig, LrDecay};
 use crate::error::{Result, TrainError};
-use crate::experiment::{build_parts, Parts};
+use crate::experiment::{build_parts, initialize_from_data, Parts};
 use crate::family::FamilyMember;
 use crate::observe::Observer;
 use crate::optim::Optimizer;
@@ -157,7 +157,12 @@ impl Trainer {
     pub fn new(config: ExperimentConfig, device: Device) -> Result<Self> {
         apply_thread_setting(&config);
         crate::allocator::retain_freed_memory();
-        let parts = build_parts(&config, device)?;
+        let mut parts = build_parts(&config, device)?;
+        if let Some(n) = initialize_from_data(&config, &mut parts, device)? {
+            tracing::info!(
+                "initialised the discriminator's weight-normalised layers on {n} real samples"
+            );
+        }
         Self::from_parts(config, device, parts)
     }
 
@@ -185,7 +190,7 @@ impl Trainer {
         {
             return Err(TrainError::config(
                 "train.schedule",
-                "\"unrolled\" needs an MLP discriminator (discriminator.kind = \"mlp\")",
+                "\"unrolled\" needs an MLP discriminator with plain layers (discriminator.kind = \"mlp\", no weight_norm, pixel_range \"minus_one_one\")",
             ));
         }
         let opt_g = Optimizer::for_var_store(&config.optim.generator, &gen_vs);
