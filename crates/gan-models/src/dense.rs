@@ -37,7 +37,7 @@ impl WeightNorm {
 /// One linear layer of an MLP.
 #[derive(Debug)]
 pub enum Dense {
-    /// `nn::Linear`, with a bias.
+    /// `nn::Linear` (with a bias, except before batch norm).
     Plain(nn::Linear),
     /// A weight-normalised layer.
     Normalized(WeightNormLinear),

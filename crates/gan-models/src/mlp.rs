@@ -248,22 +248,13 @@ impl MlpConfig {
         // improved-gan's (Lasagne DenseLayer + l2normalize); the discriminator's from
         // N(0, 0.1²), as its nn.DenseLayer.
         let v_init: DirectionInit = glorot_direction_init;
-        let (layers, last) = if self.batch_norm {
-            let mut last = first_in;
-            let layers = self
-                .hidden
-                .iter()
-                .enumerate()
-                .map(|(k, &h)| {
-                    let layer = Dense::hidden_before_batch_norm(p, k, (last, h));
-                    last = h;
-                    layer
-                })
-                .collect();
-            (layers, last)
-        } else {
-            hidden_layers(p, first_in, &self.hidden, self.weight_norm, v_init)
-        };
+        let (layers, last) = hidden_layers(first_in, &self.hidden, |k, dims| {
+            if self.batch_norm {
+                Dense::hidden_before_batch_norm(p, k, dims)
+            } else {
+                Dense::hidden(p, k, dims, self.weight_norm, v_init)
+            }
+        });
         let norms = if self.batch_norm {
             self.hidden
                 .iter()
@@ -315,8 +306,9 @@ impl MlpConfig {
             ));
         }
         let v_init: DirectionInit = normal_direction_init;
-        let (layers, last) =
-            hidden_layers(p, self.input_dim, &self.hidden, self.weight_norm, v_init);
+        let (layers, last) = hidden_layers(self.input_dim, &self.hidden, |k, dims| {
+            Dense::hidden(p, k, dims, self.weight_norm, v_init)
+        });
         let mbd = match &self.minibatch_discrimination {
             Some(cfg) => Some(MinibatchDiscrimination::new(&(p / "mbd"), last, cfg)?),
             None => None,
@@ -369,17 +361,17 @@ impl MlpConfig {
     }
 }
 
+/// The hidden layers `input_dim → hidden[0] → …`, each built by `layer(k, (in, out))`,
+/// and the width of the last one.
 fn hidden_layers(
-    p: &nn::Path,
     input_dim: i64,
     hidden: &[i64],
-    weight_norm: WeightNorm,
-    v_init: DirectionInit,
+    layer: impl Fn(usize, (i64, i64)) -> Dense,
 ) -> (Vec<Dense>, i64) {
     let mut layers = Vec::with_capacity(hidden.len());
     let mut last = input_dim;
     for (k, &h) in hidden.iter().enumerate() {
-        layers.push(Dense::hidden(p, k, (last, h), weight_norm, v_init));
+        layers.push(layer(k, (last, h)));
         last = h;
     }
     (layers, last)
@@ -674,13 +666,8 @@ impl Discriminator for MlpDiscriminator {
     /// (input and hidden noise on, as in `improved-gan`): each layer is standardised on
     /// the batch in turn, and the next one sees its new output.
     fn initialize_from_data(&self, x: &Tensor) -> bool {
-        if self
-            .layers
-            .iter()
-            .chain([&self.out])
-            .all(|l| !l.is_normalized())
-        {
-            return false;
+        if self.has_functional_form() {
+            return false; // no weight-normalised layer to initialise
         }
         tch::no_grad(|| {
             let mut h = add_noise(flat(x), self.input_noise, true);
